@@ -1,0 +1,106 @@
+import envSchema from 'env-schema';
+import { type Static, Type } from 'typebox';
+
+const CommaList = Type.String({ default: '', description: 'comma-separated list' });
+
+/** The service's whole configuration, from environment variables. README lists every one. */
+export const EnvSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+  /** Base URL the service uses to reach Keycloak, e.g. http://127.0.0.1:8080 */
+  KEYCLOAK_URL: Type.String({ pattern: '^https?://\\S+$' }),
+  /** Base URL browsers use to reach Keycloak (Swagger UI login); defaults to KEYCLOAK_URL. */
+  KEYCLOAK_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://\\S+$' })),
+  KEYCLOAK_REALM: Type.String({ minLength: 1, default: 'platform' }),
+  KEYCLOAK_CLIENT_ID: Type.String({ minLength: 1, default: 'api-clients-service' }),
+  KEYCLOAK_CLIENT_SECRET: Type.String({ minLength: 1 }),
+  /** Upper bound of one Keycloak call, in milliseconds. */
+  KEYCLOAK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+  /** Audience a caller's token must carry. */
+  AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'api-clients-service' }),
+  /** Dot path of the roles claim in a caller's token. */
+  AUTH_ROLES_CLAIM: Type.String({ minLength: 1, default: 'realm_access.roles' }),
+  /** Claim naming the caller's account or accounts (string or array). */
+  AUTH_ACCOUNT_CLAIM: Type.String({ minLength: 1, default: 'account_id' }),
+  /** Public client used by Swagger UI's Authorize button. */
+  DOCS_CLIENT_ID: Type.String({ minLength: 1, default: 'api-clients-docs' }),
+  DEFAULT_MAX_API_CLIENTS: Type.Integer({ minimum: 0, maximum: 10_000, default: 5 }),
+  SECRET_REVEAL_ENABLED: Type.Boolean({ default: true }),
+  ALLOW_WILDCARD_WEB_ORIGIN: Type.Boolean({ default: false }),
+  CORS_ORIGINS: CommaList,
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600 }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+});
+export type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: string;
+  keycloak: {
+    url: string;
+    publicUrl: string;
+    realm: string;
+    clientId: string;
+    clientSecret: string;
+    timeoutMs: number;
+  };
+  auth: {
+    audience: string;
+    rolesClaim: string;
+    accountClaim: string;
+    docsClientId: string;
+  };
+  limits: { defaultMaxApiClients: number };
+  secretRevealEnabled: boolean;
+  allowWildcardWebOrigin: boolean;
+  corsOrigins: string[];
+  bodyLimitBytes: number;
+  rateLimit: { max: number; windowMs: number };
+}
+
+const trimSlash = (url: string): string => url.replace(/\/+$/, '');
+
+export function toConfig(env: Env): Config {
+  return {
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    keycloak: {
+      url: trimSlash(env.KEYCLOAK_URL),
+      publicUrl: trimSlash(env.KEYCLOAK_PUBLIC_URL ?? env.KEYCLOAK_URL),
+      realm: env.KEYCLOAK_REALM,
+      clientId: env.KEYCLOAK_CLIENT_ID,
+      clientSecret: env.KEYCLOAK_CLIENT_SECRET,
+      timeoutMs: env.KEYCLOAK_TIMEOUT_MS,
+    },
+    auth: {
+      audience: env.AUTH_AUDIENCE,
+      rolesClaim: env.AUTH_ROLES_CLAIM,
+      accountClaim: env.AUTH_ACCOUNT_CLAIM,
+      docsClientId: env.DOCS_CLIENT_ID,
+    },
+    limits: { defaultMaxApiClients: env.DEFAULT_MAX_API_CLIENTS },
+    secretRevealEnabled: env.SECRET_REVEAL_ENABLED,
+    allowWildcardWebOrigin: env.ALLOW_WILDCARD_WEB_ORIGIN,
+    corsOrigins: env.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+  };
+}
+
+/**
+ * Reads and validates the environment. A bad or missing value throws an error whose message
+ * names the variable, e.g. "env/PORT must be <= 65535".
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema<Env>({ schema: structuredClone(EnvSchema), data: env, env: false, dotenv: false });
+  return toConfig(parsed);
+}

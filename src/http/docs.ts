@@ -1,0 +1,67 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+import { Problem } from './problem.js';
+
+export const apiInfo = {
+  title: 'API Clients service',
+  version: '1.0.0',
+  description:
+    'Manage the OAuth 2.0 / OpenID Connect API clients of a customer account, on top of Keycloak. ' +
+    'Every answer that is not a success is an RFC 9457 problem (application/problem+json) whose ' +
+    '`type` is `urn:api-clients:problem:<name>`.',
+};
+
+/** The OpenAPI 3.1 document (/openapi.json) and Swagger UI (/docs). */
+export const docsPlugin = fp(
+  async (app: FastifyInstance, { config }: { config: Config }) => {
+    app.addSchema(Problem);
+    const realmUrl = `${config.keycloak.publicUrl}/realms/${encodeURIComponent(config.keycloak.realm)}`;
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: apiInfo,
+        tags: [
+          { name: 'api-clients', description: "An account's OAuth 2.0 / OIDC clients" },
+          { name: 'secrets', description: 'Reveal and regenerate client secrets' },
+          { name: 'limits', description: 'Per-account limit of API clients' },
+          { name: 'scopes', description: 'The catalogue of scopes a client may get' },
+          { name: 'operations', description: 'Health, readiness, metrics' },
+        ],
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+            keycloak: {
+              type: 'oauth2',
+              description: 'Log in through Keycloak (authorization code with PKCE)',
+              flows: {
+                authorizationCode: {
+                  authorizationUrl: `${realmUrl}/protocol/openid-connect/auth`,
+                  tokenUrl: `${realmUrl}/protocol/openid-connect/token`,
+                  scopes: {},
+                },
+              },
+            },
+          },
+        },
+      },
+      refResolver: {
+        buildLocalReference: (json, _baseUri, _fragment, i) =>
+          typeof json.$id === 'string' ? json.$id : `def-${i}`,
+      },
+    });
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      initOAuth: {
+        clientId: config.auth.docsClientId,
+        usePkceWithAuthorizationCodeGrant: true,
+        scopes: ['openid'],
+      },
+      uiConfig: { persistAuthorization: false, displayRequestDuration: true, tryItOutEnabled: true },
+    });
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  },
+  { name: 'docs' },
+);

@@ -1,0 +1,55 @@
+import { decodeJwt, type JWTPayload } from 'jose';
+import { inject } from 'vitest';
+import { type Config, loadConfig } from '../../src/config.js';
+
+export const realm = 'platform';
+export const serviceClient = { clientId: 'api-clients-service', secret: 'api-clients-service-dev-secret' };
+
+export function keycloakUrl(): string {
+  return inject('keycloakUrl');
+}
+
+export const tokenUrl = (): string => `${keycloakUrl()}/realms/${realm}/protocol/openid-connect/token`;
+
+/** The service's configuration for tests: the run's Keycloak, defaults for everything else. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const base = loadConfig({
+    KEYCLOAK_URL: keycloakUrl(),
+    KEYCLOAK_CLIENT_SECRET: serviceClient.secret,
+    LOG_LEVEL: 'silent',
+  });
+  return { ...base, ...overrides };
+}
+
+export interface TokenAnswer {
+  status: number;
+  body: { access_token?: string; error?: string; scope?: string; [key: string]: unknown };
+}
+
+/** Posts a form to the realm's token endpoint and returns Keycloak's answer as is. */
+export async function requestToken(form: Record<string, string>): Promise<TokenAnswer> {
+  const response = await fetch(tokenUrl(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
+  return { status: response.status, body: (await response.json()) as TokenAnswer['body'] };
+}
+
+export async function clientCredentialsToken(clientId: string, clientSecret: string): Promise<TokenAnswer> {
+  return requestToken({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
+}
+
+/** A demo user's access token (password grant through the realm's public CLI client). */
+export async function userToken(username: 'alice' | 'victor' | 'gina' | 'mira' | 'paula'): Promise<string> {
+  const answer = await requestToken({
+    grant_type: 'password',
+    client_id: 'api-clients-cli',
+    username,
+    password: username,
+  });
+  if (!answer.body.access_token) throw new Error(`no token for ${username}: ${JSON.stringify(answer.body)}`);
+  return answer.body.access_token;
+}
+
+export const claims = (token: string): JWTPayload & Record<string, unknown> => decodeJwt(token);
