@@ -1,19 +1,29 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { apiClientsPlugin, isManagedClient } from './api-clients/plugin.js';
+import { authPlugin } from './auth/plugin.js';
+import type { TokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
+import { auditPlugin } from './http/audit.js';
 import { docsPlugin } from './http/docs.js';
 import { errorHandling } from './http/errors.js';
 import { metricsPlugin } from './http/metrics-plugin.js';
+import { protectionPlugin } from './http/protection.js';
 import { installValidators } from './http/validation.js';
 import type { KeycloakAdmin } from './keycloak/admin.js';
 import { keycloakPlugin } from './keycloak/plugin.js';
+import { apiClientRoutes } from './routes/api-clients/index.js';
 import { healthRoutes } from './routes/health/index.js';
+import { limitRoutes } from './routes/limits/index.js';
+import { scopeRoutes } from './routes/scopes/index.js';
 
 export interface AppDeps {
   /** A pino logger to use instead of the default one; tests pass their own to capture output. */
   loggerInstance?: FastifyBaseLogger;
   /** A Keycloak admin connection to use instead of one built from config (unit tests). */
   keycloak?: KeycloakAdmin;
+  /** A bearer-token verifier to use instead of the realm's JWKS (unit tests). */
+  verifier?: TokenVerifier;
 }
 
 /** Paths that must never reach a log line in clear. */
@@ -53,6 +63,32 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(metricsPlugin);
   await app.register(docsPlugin, { config });
   await app.register(keycloakPlugin, { config: config.keycloak, admin: deps.keycloak });
+  await app.register(apiClientsPlugin, { config });
+  await app.register(authPlugin, {
+    config,
+    verifier: deps.verifier,
+    isManagedClient: (clientId) => isManagedClient(app.clientsGateway, clientId),
+  });
+  await app.register(protectionPlugin, { config });
+  await app.register(auditPlugin);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // JSON merge patch bodies are JSON
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string', bodyLimit: config.bodyLimitBytes },
+    app.getDefaultJsonParser('error', 'error'),
+  );
+
   await app.register(healthRoutes);
+  await app.register(
+    async (v1) => {
+      await v1.register(apiClientRoutes);
+      await v1.register(limitRoutes);
+      await v1.register(scopeRoutes);
+    },
+    { prefix: '/v1' },
+  );
   return app;
 }

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { ApiClient, ApiClientSummary, ApiClientWithSecret, Limit, Secret } from '../api-clients/schema.js';
 import type { Config } from '../config.js';
 import { Problem } from './problem.js';
 
@@ -17,7 +18,8 @@ export const apiInfo = {
 /** The OpenAPI 3.1 document (/openapi.json) and Swagger UI (/docs). */
 export const docsPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
-    app.addSchema(Problem);
+    for (const schema of [Problem, ApiClient, ApiClientWithSecret, ApiClientSummary, Limit, Secret])
+      app.addSchema(schema);
     const realmUrl = `${config.keycloak.publicUrl}/realms/${encodeURIComponent(config.keycloak.realm)}`;
     await app.register(swagger, {
       openapi: {
@@ -65,3 +67,6 @@ export const docsPlugin = fp(
   },
   { name: 'docs' },
 );
+
+/** Every management route: a bearer token, or a login through Keycloak from Swagger UI. */
+export const callerSecurity: { [scheme: string]: string[] }[] = [{ bearer: [] }, { keycloak: [] }];

@@ -5,7 +5,7 @@ import { type FieldError, ProblemError, toProblem } from './problem.js';
 
 const RETRY_AFTER_SECONDS = '5';
 
-interface AjvError {
+export interface AjvError {
   instancePath: string;
   keyword: string;
   message?: string;
@@ -19,27 +19,41 @@ export function fieldErrors(validation: AjvError[], part: string | undefined): F
   const where = (
     part === 'params' ? 'path' : part === 'querystring' ? 'query' : part === 'headers' ? 'header' : 'body'
   ) as FieldError['in'];
-  const seen = new Set<string>();
-  const errors: FieldError[] = [];
+  const reasons = new Map<string, { types: string[]; other: string[] }>();
   for (const error of validation) {
     let pointer = error.instancePath;
-    let reason = error.message ?? error.keyword;
+    // anyOf/oneOf restate their branches' failures, which are listed on their own
+    if (error.keyword === 'anyOf' || error.keyword === 'oneOf') continue;
+    const entry = () => {
+      const found = reasons.get(pointer) ?? { types: [], other: [] };
+      reasons.set(pointer, found);
+      return found;
+    };
     if (error.keyword === 'required') {
       pointer += `/${escapePointer(String(error.params.missingProperty))}`;
-      reason = 'is required';
+      entry().other.push('is required');
     } else if (error.keyword === 'additionalProperties') {
-      pointer += `/${escapePointer(String(error.params.additionalProperty))}`;
-      reason = 'is not a known field';
+      const name = String(error.params.additionalProperty);
+      pointer += `/${escapePointer(name)}`;
+      entry().other.push(readOnlyFields.has(name) ? 'is read-only' : 'is not a known field');
+    } else if (error.keyword === 'type') {
+      entry().types.push(String(error.params.type));
+    } else if (error.keyword === 'enum') {
+      entry().other.push(`must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`);
+    } else {
+      entry().other.push(error.message ?? error.keyword);
     }
-    // anyOf/oneOf restate their branches' failures; keep the most specific message per field
-    if (error.keyword === 'anyOf' || error.keyword === 'oneOf') continue;
-    const key = `${pointer}\u0000${reason}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    errors.push({ pointer, in: where, reason });
   }
-  return errors;
+  return [...reasons].flatMap(([pointer, { types, other }]) => [
+    ...(types.length > 0
+      ? [{ pointer, in: where, reason: `must be ${[...new Set(types)].join(' or ')}` }]
+      : []),
+    ...[...new Set(other)].map((reason) => ({ pointer, in: where, reason })),
+  ]);
 }
+
+/** Members of the resource a caller sees but cannot set. */
+const readOnlyFields = new Set(['accountId', 'createdAt', 'secret']);
 
 function classify(
   error: FastifyError & { validation?: AjvError[]; validationContext?: string },

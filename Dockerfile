@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# The API Clients service as a container image. It runs the TypeScript sources with tsx (a
+# runtime dependency), so there is no compile step: one stage installs the production
+# dependencies, the other holds only those, the sources and tsconfig.json.
+#
+#   docker build -t api-clients-service .
+#   docker run --rm -p 3000:3000 -e KEYCLOAK_URL=http://keycloak:8080 \
+#     -e KEYCLOAK_CLIENT_SECRET=... api-clients-service
+#
+# Node 20 on Alpine, pinned by tag; override with --build-arg NODE_IMAGE=... (e.g. a digest).
+ARG NODE_IMAGE=node:20-alpine3.23
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# tsx (and its esbuild binary for this platform) is a production dependency: --omit=dev keeps it.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+WORKDIR /app
+# Owned by root and only readable by the service's user: the process cannot rewrite its own code.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY src ./src
+USER node
+EXPOSE 3000
+# node as PID 1 gets SIGTERM from `docker stop`; src/server.ts finishes in-flight requests on it
+# (up to 10 s, so give `docker stop` / the orchestrator a grace period above that).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# `node --import tsx` rather than the tsx CLI: no wrapper process between the signal and the service.
+CMD ["node", "--import", "tsx", "src/server.ts"]

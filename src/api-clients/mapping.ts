@@ -1,0 +1,152 @@
+// The one place where the API client resource meets Keycloak's ClientRepresentation, both ways.
+// test/api-clients/mapping.test.ts has a table of every field.
+import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
+import type { ApiClient, ApiClientFields, ApiClientSummary, CapabilityType } from './schema.js';
+
+/** Marks a Keycloak client as managed by this service, for one account (searchable, see keycloak.conf). */
+export const ACCOUNT_ATTRIBUTE = 'api-clients.account';
+/** Keycloak keeps no creation time; the service writes one on create. */
+export const CREATED_AT_ATTRIBUTE = 'api-clients.created-at';
+export const POST_LOGOUT_ATTRIBUTE = 'post.logout.redirect.uris';
+export const BACKCHANNEL_URL_ATTRIBUTE = 'backchannel.logout.url';
+export const BACKCHANNEL_SESSION_ATTRIBUTE = 'backchannel.logout.session.required';
+export const BACKCHANNEL_REVOKE_ATTRIBUTE = 'backchannel.logout.revoke.offline.tokens';
+/**
+ * Keycloak falls back to the redirect URIs when post.logout.redirect.uris is absent or empty;
+ * "-" is its value for "no post-logout redirect at all".
+ */
+export const NO_POST_LOGOUT_URIS = '-';
+const URI_SEPARATOR = '##';
+
+export type { ClientRepresentation };
+
+/** The fields Keycloak must have on every client the service manages. */
+export const FIXED_CLIENT_SETTINGS = {
+  protocol: 'openid-connect',
+  publicClient: false,
+  clientAuthenticatorType: 'client-secret',
+  implicitFlowEnabled: false,
+  directAccessGrantsEnabled: false,
+  frontchannelLogout: false,
+  bearerOnly: false,
+  consentRequired: false,
+} as const satisfies ClientRepresentation;
+
+/**
+ * The resource's fields as a ClientRepresentation, for create and for a full update. Cleared
+ * text is sent as "" (Keycloak ignores null on update and would keep the old value). Scopes are
+ * not part of it: Keycloak ignores scope lists on update, so the service assigns them apart.
+ */
+export function toClientRepresentation(
+  clientId: string,
+  accountId: string,
+  createdAt: string,
+  fields: ApiClientFields,
+): ClientRepresentation {
+  const backchannel = fields.backchannelLogout;
+  return {
+    ...FIXED_CLIENT_SETTINGS,
+    clientId,
+    name: fields.displayName ?? '',
+    description: fields.description ?? '',
+    rootUrl: fields.rootUrl ?? '',
+    baseUrl: fields.homeUrl ?? '',
+    adminUrl: fields.adminUrl ?? '',
+    redirectUris: [...fields.redirectUris],
+    webOrigins: [...fields.webOrigins],
+    standardFlowEnabled: fields.capabilityTypes.includes('WebApp'),
+    serviceAccountsEnabled: fields.capabilityTypes.includes('Script'),
+    enabled: fields.enabled,
+    attributes: {
+      [ACCOUNT_ATTRIBUTE]: accountId,
+      [CREATED_AT_ATTRIBUTE]: createdAt,
+      [POST_LOGOUT_ATTRIBUTE]:
+        fields.postLogoutRedirectUris.length === 0
+          ? NO_POST_LOGOUT_URIS
+          : fields.postLogoutRedirectUris.join(URI_SEPARATOR),
+      [BACKCHANNEL_URL_ATTRIBUTE]: backchannel?.url ?? '',
+      [BACKCHANNEL_SESSION_ATTRIBUTE]: String(backchannel?.sessionRequired ?? false),
+      [BACKCHANNEL_REVOKE_ATTRIBUTE]: String(backchannel?.revokeOfflineSessions ?? false),
+    },
+  };
+}
+
+const textOrNull = (value: string | undefined): string | null => (value ? value : null);
+const attribute = (rep: ClientRepresentation, name: string): string | undefined => {
+  const value = (rep.attributes as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : Array.isArray(value) ? String(value[0] ?? '') : undefined;
+};
+
+function capabilityTypesOf(rep: ClientRepresentation): CapabilityType[] {
+  const types: CapabilityType[] = [];
+  if (rep.standardFlowEnabled) types.push('WebApp');
+  if (rep.serviceAccountsEnabled) types.push('Script');
+  return types;
+}
+
+/** The catalogue scopes among a client's default scopes, in catalogue order; the realm's own are left out. */
+export function catalogueScopesOf(rep: ClientRepresentation, catalogue: readonly string[]): string[] {
+  const assigned = new Set(rep.defaultClientScopes ?? []);
+  return catalogue.filter((name) => assigned.has(name));
+}
+
+function postLogoutUrisOf(rep: ClientRepresentation): string[] {
+  const value = attribute(rep, POST_LOGOUT_ATTRIBUTE);
+  // absent: Keycloak falls back to the redirect URIs, which is what "+" says
+  if (value === undefined || value === '') return ['+'];
+  if (value === NO_POST_LOGOUT_URIS) return [];
+  return value.split(URI_SEPARATOR).filter(Boolean);
+}
+
+export function fromClientRepresentation(rep: ClientRepresentation, catalogue: readonly string[]): ApiClient {
+  const backchannelUrl = attribute(rep, BACKCHANNEL_URL_ATTRIBUTE);
+  return {
+    clientId: rep.clientId ?? '',
+    accountId: attribute(rep, ACCOUNT_ATTRIBUTE) ?? '',
+    displayName: textOrNull(rep.name),
+    description: textOrNull(rep.description),
+    rootUrl: textOrNull(rep.rootUrl),
+    homeUrl: textOrNull(rep.baseUrl),
+    adminUrl: textOrNull(rep.adminUrl),
+    redirectUris: [...(rep.redirectUris ?? [])].sort(),
+    postLogoutRedirectUris: postLogoutUrisOf(rep),
+    webOrigins: [...(rep.webOrigins ?? [])].sort(),
+    capabilityTypes: capabilityTypesOf(rep),
+    backchannelLogout: backchannelUrl
+      ? {
+          url: backchannelUrl,
+          sessionRequired: attribute(rep, BACKCHANNEL_SESSION_ATTRIBUTE) === 'true',
+          revokeOfflineSessions: attribute(rep, BACKCHANNEL_REVOKE_ATTRIBUTE) === 'true',
+        }
+      : null,
+    scopes: catalogueScopesOf(rep, catalogue),
+    enabled: rep.enabled ?? true,
+    createdAt: textOrNull(attribute(rep, CREATED_AT_ATTRIBUTE)),
+  };
+}
+
+export function toSummary(client: ApiClient): ApiClientSummary {
+  const { clientId, displayName, description, capabilityTypes, scopes, enabled, createdAt } = client;
+  return { clientId, displayName, description, capabilityTypes, scopes, enabled, createdAt };
+}
+
+/** The editable fields of a resource (what PUT replaces). */
+export function fieldsOf(client: ApiClient): ApiClientFields {
+  const { clientId: _c, accountId: _a, createdAt: _t, ...fields } = client;
+  return fields;
+}
+
+/** Defaults for fields a create leaves out. */
+export const DEFAULT_FIELDS: Omit<ApiClientFields, 'capabilityTypes'> = {
+  displayName: null,
+  description: null,
+  rootUrl: null,
+  homeUrl: null,
+  adminUrl: null,
+  redirectUris: [],
+  postLogoutRedirectUris: [],
+  webOrigins: [],
+  backchannelLogout: null,
+  scopes: [],
+  enabled: true,
+};

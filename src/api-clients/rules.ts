@@ -1,0 +1,156 @@
+// The rules of SPEC §2 that a JSON schema cannot say. Each returns every failing field at once,
+// with its JSON pointer, so that a caller fixes a form in one round trip. They refuse what
+// Keycloak would accept without honouring it (a redirect URI on a client with no browser flow,
+// a path with no rootUrl to resolve it against, a fragment, a wildcard in the middle).
+import type { FieldError } from '../http/problem.js';
+import { type ApiClientFields, CLIENT_ID_SUFFIX_PATTERN, MAX_TEXT } from './schema.js';
+
+export interface RuleContext {
+  accountId: string;
+  /** Names of the scope catalogue. */
+  catalogue: ReadonlySet<string>;
+  allowWildcardWebOrigin: boolean;
+}
+
+const error = (pointer: string, reason: string): FieldError => ({ pointer, in: 'body', reason });
+
+export function clientIdErrors(clientId: string, accountId: string): FieldError[] {
+  const prefix = `${accountId}_`;
+  if (!clientId.startsWith(prefix)) return [error('/clientId', `must start with "${prefix}"`)];
+  const suffix = clientId.slice(prefix.length);
+  if (!CLIENT_ID_SUFFIX_PATTERN.test(suffix)) {
+    return [error('/clientId', `after "${prefix}" only letters, digits, ".", "_" and "-" are allowed`)];
+  }
+  if (clientId.length > MAX_TEXT) return [error('/clientId', `must be at most ${MAX_TEXT} characters`)];
+  return [];
+}
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+const isHttpUrl = (url: URL | undefined): url is URL =>
+  url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+
+function httpUrlReason(value: string): string | undefined {
+  return isHttpUrl(parseUrl(value)) ? undefined : 'must be an absolute http(s) URL';
+}
+
+/** A redirect URI: absolute http(s) URL or /path, wildcard only at the end and never in the query. */
+function redirectUriReason(value: string, hasRootUrl: boolean): string | undefined {
+  if (value === '*') return 'a bare "*" would allow any redirect: list the URLs';
+  if (value.includes('#')) return 'must not contain a fragment (#)';
+  const star = value.indexOf('*');
+  if (star !== -1 && star !== value.length - 1) return '"*" is allowed only as the last character';
+  const query = value.indexOf('?');
+  if (star !== -1 && query !== -1 && query < star) return '"*" is not allowed after "?"';
+  if (/\s/.test(value)) return 'must not contain white space';
+  if (value.startsWith('/')) {
+    if (value.startsWith('//')) return 'must be an absolute URL or a path starting with a single "/"';
+    return hasRootUrl ? undefined : 'a path needs rootUrl to resolve against';
+  }
+  const url = parseUrl(value.replace(/\*$/, ''));
+  return isHttpUrl(url) ? undefined : 'must be an absolute http(s) URL or a /path';
+}
+
+function webOriginReason(value: string, allowWildcard: boolean): string | undefined {
+  if (value === '+') return undefined;
+  if (value === '*') return allowWildcard ? undefined : '"*" would allow every origin and is switched off';
+  const url = parseUrl(value);
+  if (!isHttpUrl(url)) return 'must be an origin scheme://host[:port]';
+  if (url.origin !== value)
+    return 'must be an origin scheme://host[:port], without path, query or trailing "/"';
+  return undefined;
+}
+
+function duplicates(values: string[], pointer: string): FieldError[] {
+  const seen = new Set<string>();
+  return values.flatMap((value, i) => {
+    if (seen.has(value)) return [error(`${pointer}/${i}`, 'is listed twice')];
+    seen.add(value);
+    return [];
+  });
+}
+
+/** Every rule of the resource, on the fields as they would be stored. */
+export function apiClientErrors(fields: ApiClientFields, context: RuleContext): FieldError[] {
+  const errors: FieldError[] = [];
+  const webApp = fields.capabilityTypes.includes('WebApp');
+  const hasRootUrl = fields.rootUrl !== null;
+
+  for (const name of ['rootUrl', 'adminUrl'] as const) {
+    const value = fields[name];
+    const reason = value === null ? undefined : httpUrlReason(value);
+    if (reason) errors.push(error(`/${name}`, reason));
+  }
+  if (fields.homeUrl !== null) {
+    const home = fields.homeUrl;
+    if (home.startsWith('/')) {
+      if (!hasRootUrl) errors.push(error('/homeUrl', 'a path needs rootUrl to resolve against'));
+    } else if (!isHttpUrl(parseUrl(home))) {
+      errors.push(error('/homeUrl', 'must be an absolute http(s) URL or a /path'));
+    }
+  }
+
+  fields.redirectUris.forEach((uri, i) => {
+    const reason = redirectUriReason(uri, hasRootUrl);
+    if (reason) errors.push(error(`/redirectUris/${i}`, reason));
+  });
+  errors.push(...duplicates(fields.redirectUris, '/redirectUris'));
+
+  fields.postLogoutRedirectUris.forEach((uri, i) => {
+    if (uri === '+') return;
+    const reason = redirectUriReason(uri, hasRootUrl);
+    if (reason) errors.push(error(`/postLogoutRedirectUris/${i}`, reason));
+  });
+  errors.push(...duplicates(fields.postLogoutRedirectUris, '/postLogoutRedirectUris'));
+  if (fields.postLogoutRedirectUris.includes('+') && fields.redirectUris.length === 0) {
+    errors.push(error('/postLogoutRedirectUris', '"+" stands for the redirect URIs, and there are none'));
+  }
+
+  fields.webOrigins.forEach((origin, i) => {
+    const reason = webOriginReason(origin, context.allowWildcardWebOrigin);
+    if (reason) errors.push(error(`/webOrigins/${i}`, reason));
+  });
+  errors.push(...duplicates(fields.webOrigins, '/webOrigins'));
+
+  if (!webApp) {
+    // Keycloak keeps these on a client without the browser flow but never uses them.
+    for (const name of ['redirectUris', 'postLogoutRedirectUris', 'webOrigins'] as const) {
+      if (fields[name].length > 0) errors.push(error(`/${name}`, 'only a WebApp client uses these'));
+    }
+  }
+  if (fields.backchannelLogout !== null) {
+    if (!webApp) errors.push(error('/backchannelLogout', 'only a WebApp client has back-channel logout'));
+    const reason = httpUrlReason(fields.backchannelLogout.url);
+    if (reason) errors.push(error('/backchannelLogout/url', reason));
+  }
+
+  fields.scopes.forEach((scope, i) => {
+    if (!context.catalogue.has(scope)) {
+      errors.push(
+        error(`/scopes/${i}`, `is not in the scope catalogue (${[...context.catalogue].join(', ')})`),
+      );
+    }
+  });
+  errors.push(...duplicates(fields.scopes, '/scopes'));
+  return errors;
+}
+
+/** Normalises what a caller sent: blank text becomes null. */
+export function normaliseFields(fields: ApiClientFields): ApiClientFields {
+  const blankToNull = (value: string | null): string | null =>
+    value === null || value.trim() === '' ? null : value;
+  return {
+    ...fields,
+    displayName: blankToNull(fields.displayName),
+    description: blankToNull(fields.description),
+    rootUrl: blankToNull(fields.rootUrl),
+    homeUrl: blankToNull(fields.homeUrl),
+    adminUrl: blankToNull(fields.adminUrl),
+  };
+}

@@ -1,0 +1,255 @@
+import { type Static, Type } from 'typebox';
+
+/** `[a-z0-9][a-z0-9-]{0,62}`: an account, as it stands in paths and in client IDs. */
+export const ACCOUNT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
+export const CLIENT_ID_SUFFIX_PATTERN = /^[A-Za-z0-9._-]+$/;
+/** Keycloak stores these columns as VARCHAR(255): a longer value would fail, not be kept. */
+export const MAX_TEXT = 255;
+export const MAX_URIS = 50;
+
+export const AccountId = Type.String({ pattern: ACCOUNT_ID_PATTERN, examples: ['acme'] });
+export const ClientId = Type.String({
+  minLength: 3,
+  maxLength: MAX_TEXT,
+  description: '`{accountId}_` followed by one or more of `[A-Za-z0-9._-]`',
+  examples: ['acme_reporting-job'],
+});
+
+export const AccountParams = Type.Object({ accountId: AccountId });
+export const ClientParams = Type.Object({ accountId: AccountId, clientId: ClientId });
+
+export const CapabilityType = Type.Unsafe<'WebApp' | 'Script'>({
+  type: 'string',
+  enum: ['WebApp', 'Script'],
+  description:
+    '`WebApp`: authorization code flow (a browser app). `Script`: client credentials (a script or server).',
+});
+export type CapabilityType = Static<typeof CapabilityType>;
+
+export const BackchannelLogout = Type.Object(
+  {
+    url: Type.String({
+      maxLength: MAX_TEXT,
+      description: 'absolute http(s) URL Keycloak posts logout tokens to',
+    }),
+    sessionRequired: Type.Boolean({ description: 'include the session id (sid) in the logout token' }),
+    revokeOfflineSessions: Type.Boolean({ description: "also revoke the user's offline sessions" }),
+  },
+  { additionalProperties: false },
+);
+export type BackchannelLogout = Static<typeof BackchannelLogout>;
+
+const NullableText = (description: string) =>
+  Type.Union([Type.String({ maxLength: MAX_TEXT }), Type.Null()], { description });
+const UriList = (description: string) =>
+  Type.Array(Type.String({ maxLength: MAX_TEXT }), { maxItems: MAX_URIS, description });
+
+/** Every field a caller may set, as PUT takes them (all present). */
+const editable = {
+  displayName: NullableText('shown instead of clientId; blank means none'),
+  description: NullableText('free text'),
+  rootUrl: NullableText('absolute http(s) URL; relative homeUrl and redirect URIs resolve against it'),
+  homeUrl: NullableText('absolute URL, or a /path resolved against rootUrl'),
+  adminUrl: NullableText('absolute http(s) URL'),
+  redirectUris: UriList('absolute http(s) URLs or /paths; `*` only as the last character, not after `?`'),
+  postLogoutRedirectUris: UriList('like redirectUris, or `+` for every redirect URI; empty means none'),
+  webOrigins: UriList('origins `scheme://host[:port]`, or `+` for the origins of the redirect URIs'),
+  capabilityTypes: Type.Array(CapabilityType, { minItems: 1, maxItems: 2, uniqueItems: true }),
+  backchannelLogout: Type.Union([BackchannelLogout, Type.Null()], { description: 'only with WebApp' }),
+  scopes: Type.Array(Type.String({ maxLength: MAX_TEXT }), {
+    uniqueItems: true,
+    maxItems: 100,
+    description: 'names from the scope catalogue (GET /v1/scopes)',
+  }),
+  enabled: Type.Boolean({ description: 'a disabled client gets no tokens' }),
+};
+
+export const ApiClientCreate = Type.Object(
+  {
+    clientId: ClientId,
+    displayName: Type.Optional(editable.displayName),
+    description: Type.Optional(editable.description),
+    rootUrl: Type.Optional(editable.rootUrl),
+    homeUrl: Type.Optional(editable.homeUrl),
+    adminUrl: Type.Optional(editable.adminUrl),
+    redirectUris: Type.Optional(editable.redirectUris),
+    postLogoutRedirectUris: Type.Optional(editable.postLogoutRedirectUris),
+    webOrigins: Type.Optional(editable.webOrigins),
+    capabilityTypes: editable.capabilityTypes,
+    backchannelLogout: Type.Optional(editable.backchannelLogout),
+    scopes: Type.Optional(editable.scopes),
+    enabled: Type.Optional(editable.enabled),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        clientId: 'acme_reporting-job',
+        displayName: 'Nightly reporting job',
+        capabilityTypes: ['Script'],
+        scopes: ['datahub-api'],
+      },
+    ],
+  },
+);
+export type ApiClientCreate = Static<typeof ApiClientCreate>;
+
+/** PUT: every editable field; clientId may be repeated but not changed. */
+export const ApiClientReplace = Type.Object(
+  {
+    clientId: Type.Optional(ClientId),
+    displayName: editable.displayName,
+    description: editable.description,
+    rootUrl: editable.rootUrl,
+    homeUrl: editable.homeUrl,
+    adminUrl: editable.adminUrl,
+    redirectUris: editable.redirectUris,
+    postLogoutRedirectUris: editable.postLogoutRedirectUris,
+    webOrigins: editable.webOrigins,
+    capabilityTypes: editable.capabilityTypes,
+    backchannelLogout: editable.backchannelLogout,
+    scopes: editable.scopes,
+    enabled: editable.enabled,
+  },
+  { additionalProperties: false },
+);
+export type ApiClientReplace = Static<typeof ApiClientReplace>;
+
+/** PATCH: a JSON merge patch (RFC 7396); `null` resets a field to its default. */
+export const ApiClientPatch = Type.Object(
+  {
+    clientId: Type.Optional(ClientId),
+    displayName: Type.Optional(editable.displayName),
+    description: Type.Optional(editable.description),
+    rootUrl: Type.Optional(editable.rootUrl),
+    homeUrl: Type.Optional(editable.homeUrl),
+    adminUrl: Type.Optional(editable.adminUrl),
+    redirectUris: Type.Optional(Type.Union([editable.redirectUris, Type.Null()])),
+    postLogoutRedirectUris: Type.Optional(Type.Union([editable.postLogoutRedirectUris, Type.Null()])),
+    webOrigins: Type.Optional(Type.Union([editable.webOrigins, Type.Null()])),
+    capabilityTypes: Type.Optional(editable.capabilityTypes),
+    backchannelLogout: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            url: Type.Optional(BackchannelLogout.properties.url),
+            sessionRequired: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+            revokeOfflineSessions: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ]),
+    ),
+    scopes: Type.Optional(Type.Union([editable.scopes, Type.Null()])),
+    enabled: Type.Optional(Type.Union([editable.enabled, Type.Null()])),
+  },
+  { additionalProperties: false, examples: [{ displayName: 'Reporting', scopes: ['push-data'] }] },
+);
+export type ApiClientPatch = Static<typeof ApiClientPatch>;
+
+/** The whole resource, as GET answers it. */
+export const ApiClient = Type.Object(
+  {
+    clientId: Type.String(),
+    accountId: Type.String(),
+    displayName: Type.Union([Type.String(), Type.Null()]),
+    description: Type.Union([Type.String(), Type.Null()]),
+    rootUrl: Type.Union([Type.String(), Type.Null()]),
+    homeUrl: Type.Union([Type.String(), Type.Null()]),
+    adminUrl: Type.Union([Type.String(), Type.Null()]),
+    redirectUris: Type.Array(Type.String()),
+    postLogoutRedirectUris: Type.Array(Type.String()),
+    webOrigins: Type.Array(Type.String()),
+    capabilityTypes: Type.Array(CapabilityType),
+    backchannelLogout: Type.Union([BackchannelLogout, Type.Null()]),
+    scopes: Type.Array(Type.String()),
+    enabled: Type.Boolean(),
+    createdAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { $id: 'ApiClient' },
+);
+export type ApiClient = Static<typeof ApiClient>;
+
+/** The editable part of the resource: what PUT takes and what the mapping writes. */
+export type ApiClientFields = Omit<ApiClient, 'clientId' | 'accountId' | 'createdAt'>;
+
+export const ApiClientWithSecret = Type.Intersect([ApiClient, Type.Object({ secret: Type.String() })], {
+  $id: 'ApiClientWithSecret',
+});
+
+export const ApiClientSummary = Type.Object(
+  {
+    clientId: Type.String(),
+    displayName: Type.Union([Type.String(), Type.Null()]),
+    description: Type.Union([Type.String(), Type.Null()]),
+    capabilityTypes: Type.Array(CapabilityType),
+    scopes: Type.Array(Type.String()),
+    enabled: Type.Boolean(),
+    createdAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { $id: 'ApiClientSummary' },
+);
+export type ApiClientSummary = Static<typeof ApiClientSummary>;
+
+export const Limit = Type.Object(
+  {
+    maxApiClients: Type.Integer({ minimum: 0 }),
+    used: Type.Integer({ minimum: 0 }),
+  },
+  { $id: 'Limit' },
+);
+export type Limit = Static<typeof Limit>;
+
+export const ApiClientList = Type.Object({
+  items: Type.Array(Type.Ref('ApiClientSummary')),
+  total: Type.Integer({ description: 'clients matching the search, before pagination' }),
+  limit: Type.Object({ max: Type.Integer(), used: Type.Integer() }),
+});
+
+export const ListQuery = Type.Object(
+  {
+    search: Type.Optional(
+      Type.String({
+        maxLength: MAX_TEXT,
+        description: 'clientId or displayName contains (case-insensitive)',
+      }),
+    ),
+    first: Type.Integer({ minimum: 0, default: 0 }),
+    max: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  },
+  { additionalProperties: false },
+);
+
+export const Secret = Type.Object({ secret: Type.String() }, { $id: 'Secret' });
+
+export const BulkDeleteRequest = Type.Object(
+  {
+    clientIds: Type.Array(ClientId, { minItems: 1, maxItems: 100, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkDeleteStatus = Type.Union([
+  Type.Literal('deleted'),
+  Type.Literal('not-found'),
+  Type.Literal('failed'),
+]);
+export type BulkDeleteStatus = Static<typeof BulkDeleteStatus>;
+
+export const BulkDeleteResult = Type.Object({
+  results: Type.Array(Type.Object({ clientId: Type.String(), status: BulkDeleteStatus })),
+});
+
+export const LimitUpdate = Type.Object(
+  {
+    maxApiClients: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000 }), Type.Null()], {
+      description: 'the account’s own limit; null returns the account to the configured default',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const Scope = Type.Object({ name: Type.String(), description: Type.String() });
+export const ScopeList = Type.Object({ items: Type.Array(Scope) });
+export type Scope = Static<typeof Scope>;

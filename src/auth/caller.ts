@@ -1,0 +1,41 @@
+import { ProblemError } from '../http/problem.js';
+
+/** Who is calling, from a verified bearer token. */
+export interface Caller {
+  subject: string;
+  /** The client the token was issued to (azp). */
+  clientId: string;
+  accounts: ReadonlySet<string>;
+  roles: ReadonlySet<string>;
+}
+
+/** What a route needs: read (viewer), write (admin), platform (platform admin only). */
+export type Access = 'read' | 'write' | 'platform';
+
+export const ROLES = {
+  viewer: 'api-clients-viewer',
+  admin: 'api-clients-admin',
+  platformAdmin: 'platform-admin',
+} as const;
+
+const rolesFor: Record<Access, readonly string[]> = {
+  read: [ROLES.viewer, ROLES.admin, ROLES.platformAdmin],
+  write: [ROLES.admin, ROLES.platformAdmin],
+  platform: [ROLES.platformAdmin],
+};
+
+export const isPlatformAdmin = (caller: Caller): boolean => caller.roles.has(ROLES.platformAdmin);
+
+/**
+ * The one access decision of the service: may this caller do this kind of thing on this
+ * account? Throws forbidden otherwise. `accountId` undefined: a route of no account (scopes).
+ */
+export function authorize(caller: Caller, access: Access, accountId: string | undefined): void {
+  if (!rolesFor[access].some((role) => caller.roles.has(role))) {
+    const needed = rolesFor[access].join(' or ');
+    throw new ProblemError('forbidden', `This needs the role ${needed}`);
+  }
+  if (accountId !== undefined && !isPlatformAdmin(caller) && !caller.accounts.has(accountId)) {
+    throw new ProblemError('forbidden', `The token does not give access to account ${accountId}`);
+  }
+}

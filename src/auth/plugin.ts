@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+import { ProblemError } from '../http/problem.js';
+import { type Access, authorize, type Caller } from './caller.js';
+import { createTokenVerifier, type TokenVerifier, unauthorized } from './verify.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+  interface FastifyContextConfig {
+    /** Set on every management route: what the caller needs. Routes without it are public. */
+    access?: Access;
+  }
+}
+
+/** The shape of every client ID this service manages: `{accountId}_{suffix}`. */
+const MANAGED_CLIENT_ID = /^[a-z0-9][a-z0-9-]{0,62}_[A-Za-z0-9._-]+$/;
+
+export interface AuthOptions {
+  config: Config;
+  verifier?: TokenVerifier;
+  /** Whether a clientId is an API client this service manages (a Keycloak lookup, cached). */
+  isManagedClient: (clientId: string) => Promise<boolean>;
+}
+
+function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (!header) throw unauthorized('Send Authorization: Bearer <token>', 'invalid_request');
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+  if (!match?.[1]) throw unauthorized('The Authorization header is not a bearer token', 'invalid_request');
+  return match[1];
+}
+
+/**
+ * Every route that declares `config.access` gets its caller verified and authorised before
+ * anything else runs: 401 without a valid token, 403 for a managed API client's own token, a
+ * missing role, or an account the token does not name.
+ */
+export const authPlugin = fp(
+  async (app: FastifyInstance, options: AuthOptions) => {
+    const verify = options.verifier ?? createTokenVerifier(options.config);
+    const managed = new Map<string, { value: boolean; until: number }>();
+
+    async function isManagedClient(clientId: string): Promise<boolean> {
+      if (!MANAGED_CLIENT_ID.test(clientId)) return false;
+      const hit = managed.get(clientId);
+      if (hit && hit.until > Date.now()) return hit.value;
+      const value = await options.isManagedClient(clientId);
+      if (managed.size > 10_000) managed.clear();
+      managed.set(clientId, { value, until: Date.now() + 5 * 60_000 });
+      return value;
+    }
+
+    app.decorateRequest('caller', undefined);
+    app.addHook('onRequest', async (request) => {
+      const access = request.routeOptions.config.access;
+      if (!access) return;
+      const caller = await verify(bearerToken(request));
+      if (await isManagedClient(caller.clientId)) {
+        throw new ProblemError('forbidden', 'An API client cannot manage API clients');
+      }
+      request.caller = caller;
+      const params = request.params as { accountId?: string } | undefined;
+      authorize(caller, access, params?.accountId);
+    });
+  },
+  { name: 'auth' },
+);

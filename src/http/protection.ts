@@ -1,0 +1,57 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+import { ProblemError } from './problem.js';
+
+/**
+ * Abuse limits: security headers, CORS from the configured allow-list, a per-caller rate limit
+ * (the verified token's subject, else the address), and load shedding that answers 503 instead
+ * of falling over.
+ */
+export const protectionPlugin = fp(
+  async (app: FastifyInstance, { config }: { config: Config }) => {
+    // The answers are JSON; Swagger UI (/docs) needs scripts and Keycloak's token endpoint, so
+    // no blanket Content-Security-Policy. Every other helmet header applies.
+    await app.register(helmet, {
+      contentSecurityPolicy: false,
+      crossOriginResourcePolicy: { policy: 'same-site' },
+    });
+    await app.register(cors, {
+      origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'if-match', 'x-request-id'],
+      exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id'],
+      maxAge: 600,
+    });
+    await app.register(rateLimit, {
+      hook: 'preHandler',
+      max: config.rateLimit.max,
+      timeWindow: config.rateLimit.windowMs,
+      keyGenerator: (request) => (request.caller ? `sub:${request.caller.subject}` : `ip:${request.ip}`),
+      errorResponseBuilder: (_request, context) =>
+        new ProblemError(
+          'rate-limited',
+          `At most ${context.max} requests per ${context.after}; retry later`,
+          {
+            headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
+          },
+        ),
+    });
+    await app.register(underPressure, {
+      maxEventLoopDelay: 1000,
+      maxEventLoopUtilization: 0.98,
+      retryAfter: 5,
+      exposeStatusRoute: false,
+      pressureHandler: () => {
+        throw new ProblemError('overloaded', 'The service is overloaded; retry shortly', {
+          headers: { 'retry-after': '5' },
+        });
+      },
+    });
+  },
+  { name: 'protection', dependencies: ['auth'] },
+);

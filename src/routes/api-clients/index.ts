@@ -1,0 +1,263 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import {
+  AccountParams,
+  ApiClientCreate,
+  ApiClientList,
+  ApiClientPatch,
+  ApiClientReplace,
+  BulkDeleteRequest,
+  BulkDeleteResult,
+  ClientParams,
+  ListQuery,
+} from '../../api-clients/schema.js';
+import { callerSecurity as security } from '../../http/docs.js';
+import { type AjvError, fieldErrors } from '../../http/errors.js';
+import { type FieldError, problemResponses } from '../../http/problem.js';
+
+const tags = ['api-clients'];
+const IfMatch = Type.Object({
+  'if-match': Type.Optional(
+    Type.String({ description: 'an ETag from GET: the change applies only if it still matches' }),
+  ),
+});
+/**
+ * Create, PUT and PATCH validate their body themselves (attachValidation): the schema's errors
+ * are joined with the domain rules' so that one answer lists every failing field. A failure of
+ * the path, query or headers is answered at once.
+ */
+function bodyErrors(request: FastifyRequest): FieldError[] {
+  const failure = request.validationError as
+    | (Error & { validation?: AjvError[]; validationContext?: string })
+    | undefined;
+  if (!failure) return [];
+  if (failure.validationContext !== 'body' || !failure.validation) throw failure;
+  return fieldErrors(failure.validation, 'body');
+}
+
+const clientPath = (accountId: string, clientId: string) =>
+  `/v1/accounts/${encodeURIComponent(accountId)}/api-clients/${encodeURIComponent(clientId)}`;
+
+export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const service = app.apiClients;
+
+  app.get(
+    '/accounts/:accountId/api-clients',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags,
+        security,
+        summary: "List the account's API clients",
+        description:
+          'Rows sorted by clientId. `search` keeps rows whose clientId or displayName contains it (case-insensitive); ' +
+          '`total` counts them before `first`/`max`. `limit` is the account limit and how much of it is used.',
+        params: AccountParams,
+        querystring: ListQuery,
+        response: { 200: ApiClientList, ...problemResponses(400, 401, 403, 429, 503) },
+      },
+    },
+    async (request) => service.list(request.params.accountId, request.query),
+  );
+
+  app.post(
+    '/accounts/:accountId/api-clients',
+    {
+      config: { access: 'write', audit: 'api-client.create' },
+      attachValidation: true,
+      schema: {
+        tags,
+        security,
+        summary: 'Create an API client',
+        description:
+          'Keycloak generates the secret; this answer is one of the few that shows it. `clientId` must start with ' +
+          '`{accountId}_`. Refused with limit-reached when the account is at its limit.',
+        params: AccountParams,
+        body: ApiClientCreate,
+        response: {
+          201: { ...Type.Ref('ApiClientWithSecret'), description: 'Created; the body carries the secret' },
+          ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = request.params;
+      const created = await service.create(accountId, request.body, bodyErrors(request));
+      reply
+        .code(201)
+        .header('location', clientPath(accountId, created.client.clientId))
+        .header('etag', created.etag)
+        .header('cache-control', 'no-store');
+      return { ...created.client, secret: created.secret };
+    },
+  );
+
+  app.get(
+    '/accounts/:accountId/api-clients/:clientId',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags,
+        security,
+        summary: "An API client's whole configuration",
+        description:
+          'The ETag header versions the answer, for If-Match on PUT, PATCH and DELETE. No secret here.',
+        params: ClientParams,
+        response: { 200: Type.Ref('ApiClient'), ...problemResponses(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { client, etag } = await service.get(request.params.accountId, request.params.clientId);
+      reply.header('etag', etag);
+      return client;
+    },
+  );
+
+  app.put(
+    '/accounts/:accountId/api-clients/:clientId',
+    {
+      config: { access: 'write', audit: 'api-client.update' },
+      attachValidation: true,
+      schema: {
+        tags,
+        security,
+        summary: 'Replace every editable field',
+        description:
+          'Fields are all required; clientId may be repeated but not changed (client-id-immutable).',
+        params: ClientParams,
+        headers: IfMatch,
+        body: ApiClientReplace,
+        response: {
+          200: Type.Ref('ApiClient'),
+          ...problemResponses(400, 401, 403, 404, 412, 413, 415, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, clientId } = request.params;
+      const { client, etag } = await service.replace(
+        accountId,
+        clientId,
+        request.body,
+        request.headers['if-match'],
+      );
+      reply.header('etag', etag);
+      return client;
+    },
+  );
+
+  app.patch(
+    '/accounts/:accountId/api-clients/:clientId',
+    {
+      config: { access: 'write', audit: 'api-client.update' },
+      attachValidation: true,
+      schema: {
+        tags,
+        security,
+        summary: 'Change some fields (JSON merge patch, RFC 7396)',
+        description:
+          'Send application/merge-patch+json (application/json is accepted too). A member set to null returns ' +
+          'to its default; objects merge member by member.',
+        params: ClientParams,
+        headers: IfMatch,
+        body: ApiClientPatch,
+        response: {
+          200: Type.Ref('ApiClient'),
+          ...problemResponses(400, 401, 403, 404, 412, 413, 415, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { accountId, clientId } = request.params;
+      const { client, etag } = await service.patch(
+        accountId,
+        clientId,
+        request.body,
+        request.headers['if-match'],
+      );
+      reply.header('etag', etag);
+      return client;
+    },
+  );
+
+  app.delete(
+    '/accounts/:accountId/api-clients/:clientId',
+    {
+      config: { access: 'write', audit: 'api-client.delete' },
+      schema: {
+        tags,
+        security,
+        summary: 'Delete an API client, permanently',
+        description: 'The client and its credentials are gone from Keycloak: it gets no token any more.',
+        params: ClientParams,
+        headers: IfMatch,
+        response: {
+          204: { description: 'Deleted', type: 'null' },
+          ...problemResponses(400, 401, 403, 404, 412, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      await service.remove(request.params.accountId, request.params.clientId, request.headers['if-match']);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/accounts/:accountId/api-clients/bulk-delete',
+    {
+      config: { access: 'write', audit: 'api-client.bulk-delete' },
+      schema: {
+        tags,
+        security,
+        summary: 'Delete several API clients',
+        description: 'One result per requested id, in the order sent: deleted, not-found, or failed.',
+        params: AccountParams,
+        body: BulkDeleteRequest,
+        response: { 200: BulkDeleteResult, ...problemResponses(400, 401, 403, 413, 415, 429, 503) },
+      },
+    },
+    async (request) => service.bulkDelete(request.params.accountId, request.body.clientIds),
+  );
+
+  app.get(
+    '/accounts/:accountId/api-clients/:clientId/secret',
+    {
+      config: { access: 'write', audit: 'api-client.secret.reveal' },
+      schema: {
+        tags: ['secrets'],
+        security,
+        summary: 'Reveal the current secret',
+        description: 'Forbidden when the service runs with SECRET_REVEAL_ENABLED=false.',
+        params: ClientParams,
+        response: { 200: Type.Ref('Secret'), ...problemResponses(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const secret = await service.revealSecret(request.params.accountId, request.params.clientId);
+      reply.header('cache-control', 'no-store');
+      return { secret };
+    },
+  );
+
+  app.post(
+    '/accounts/:accountId/api-clients/:clientId/secret',
+    {
+      config: { access: 'write', audit: 'api-client.secret.regenerate' },
+      schema: {
+        tags: ['secrets'],
+        security,
+        summary: 'Regenerate the secret',
+        description: "Keycloak's token endpoint refuses the previous secret at once.",
+        params: ClientParams,
+        response: { 200: Type.Ref('Secret'), ...problemResponses(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const secret = await service.regenerateSecret(request.params.accountId, request.params.clientId);
+      reply.header('cache-control', 'no-store');
+      return { secret };
+    },
+  );
+};

@@ -1,0 +1,21 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ScopeList } from '../../api-clients/schema.js';
+import { callerSecurity } from '../../http/docs.js';
+import { problemResponses } from '../../http/problem.js';
+
+export const scopeRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/scopes',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['scopes'],
+        security: callerSecurity,
+        summary: 'The scope catalogue',
+        description: 'The scopes an API client may get, with their descriptions, as Keycloak holds them.',
+        response: { 200: ScopeList, ...problemResponses(401, 403, 429, 503) },
+      },
+    },
+    async () => ({ items: await app.apiClients.scopes() }),
+  );
+};
