@@ -35,6 +35,8 @@ export const EnvSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+  /** Answer 503 overloaded while the event loop lags more than this; 0 switches load shedding off. */
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -62,6 +64,7 @@ export interface Config {
   corsOrigins: string[];
   bodyLimitBytes: number;
   rateLimit: { max: number; windowMs: number };
+  loadShedding: { maxEventLoopDelayMs: number };
 }
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
@@ -93,6 +96,7 @@ export function toConfig(env: Env): Config {
       .filter(Boolean),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+    loadShedding: { maxEventLoopDelayMs: env.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS },
   };
 }
 

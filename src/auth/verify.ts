@@ -71,7 +71,10 @@ export function createTokenVerifier(config: Config): TokenVerifier {
       if (error instanceof errors.JWTExpired) throw unauthorized('The token has expired');
       if (error instanceof errors.JWTClaimValidationFailed)
         throw unauthorized(`The token's ${error.claim} claim is not accepted`);
-      if (error instanceof errors.JWKSTimeout || (error instanceof Error && error.name === 'TypeError')) {
+      if (
+        error instanceof errors.JWKSTimeout ||
+        (error instanceof TypeError && error.message === 'fetch failed')
+      ) {
         throw new ProblemError('keycloak-unavailable', "Keycloak's signing keys could not be fetched", {
           headers: { 'retry-after': '5' },
           cause: error,

@@ -41,9 +41,10 @@ export const protectionPlugin = fp(
           },
         ),
     });
+    // Event-loop delay only: utilisation sits near 1 for a moment after start-up (module
+    // compilation) and would shed the first requests of a healthy process.
     await app.register(underPressure, {
-      maxEventLoopDelay: 1000,
-      maxEventLoopUtilization: 0.98,
+      maxEventLoopDelay: config.loadShedding.maxEventLoopDelayMs,
       retryAfter: 5,
       exposeStatusRoute: false,
       pressureHandler: () => {

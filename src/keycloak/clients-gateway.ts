@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type RoleRepresentation from '@keycloak/keycloak-admin-client/lib/defs/roleRepresentation.js';
 import type { KeycloakAdmin } from './admin.js';
-import { isConflict, isNotFound, KeycloakUnavailableError } from './errors.js';
+import { isConflict, isNotFound, KeycloakUnavailableError, keycloakStatus } from './errors.js';
 
 /** Marks a realm client scope as part of the catalogue API clients may get. */
 export const CATALOGUE_ATTRIBUTE = 'api-clients.catalogue';
@@ -198,6 +198,7 @@ export function createClientsGateway(keycloak: KeycloakAdmin, options: GatewayOp
       const roleName = lockRole(accountId);
       const deadline = Date.now() + lockWaitMs;
       let pause = 20;
+      let serverErrors = 0;
       for (;;) {
         const acquiredAt = Date.now();
         try {
@@ -210,12 +211,17 @@ export function createClientsGateway(keycloak: KeycloakAdmin, options: GatewayOp
             }),
           );
         } catch (error) {
-          if (!isConflict(error)) throw error;
+          // Two creates of the same role at the same instant: one gets 409, and sometimes the
+          // loser's insert fails at commit with a 500 instead. Either way, look at the holder.
+          const status = keycloakStatus(error);
+          if (!isConflict(error) && !(status !== undefined && status >= 500 && ++serverErrors <= 3))
+            throw error;
           const holder = (await call('lock.inspect', (kc) =>
             kc.clients.findRole({ id, roleName }),
           )) as RoleRepresentation | null;
-          const expiresAt = Number(holder?.attributes?.expiresAt?.[0] ?? 0);
-          if (holder?.id && expiresAt < Date.now()) {
+          if (!holder?.id) continue; // released in the meantime: try again at once
+          const expiresAt = Number(holder.attributes?.expiresAt?.[0] ?? Number.POSITIVE_INFINITY);
+          if (expiresAt < Date.now()) {
             // The holder is gone; remove exactly the lock we saw (by id), not a newer one.
             const staleId = holder.id;
             await call('lock.expire', (kc) => kc.roles.delById({ id: staleId })).catch((e) => {

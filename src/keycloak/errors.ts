@@ -7,7 +7,10 @@ export class KeycloakUnavailableError extends Error {
 
 /** The HTTP status Keycloak answered with, when the error is an answer (not a network failure). */
 export function keycloakStatus(error: unknown): number | undefined {
-  return error instanceof NetworkError ? error.response.status : undefined;
+  if (error instanceof NetworkError) return error.response.status;
+  // KeycloakAdmin.call() wraps 5xx answers; the status stays readable through the cause
+  if (error instanceof Error && error.cause !== undefined) return keycloakStatus(error.cause);
+  return undefined;
 }
 
 export const isNotFound = (error: unknown): boolean => keycloakStatus(error) === 404;
@@ -19,8 +22,13 @@ export function isUnavailable(error: unknown): boolean {
   const status = keycloakStatus(error);
   if (status !== undefined) return status >= 500 || status === 429;
   if (error instanceof Error) {
-    // fetch() failures (connection refused, reset, DNS) and AbortSignal.timeout() expiries
-    return error.name === 'TimeoutError' || error.name === 'AbortError' || error instanceof TypeError;
+    // fetch() failures (connection refused, reset, DNS: a TypeError "fetch failed" with the
+    // socket error as cause) and AbortSignal.timeout() expiries; not programming errors
+    return (
+      error.name === 'TimeoutError' ||
+      error.name === 'AbortError' ||
+      (error instanceof TypeError && error.message === 'fetch failed')
+    );
   }
   return false;
 }

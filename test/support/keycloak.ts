@@ -17,6 +17,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     KEYCLOAK_URL: keycloakUrl(),
     KEYCLOAK_CLIENT_SECRET: serviceClient.secret,
     LOG_LEVEL: 'silent',
+    // Test workers share two cores with Keycloak: event-loop lag there says nothing about the
+    // service. The load-shedding test switches it back on.
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
   });
   return { ...base, ...overrides };
 }
@@ -53,3 +56,29 @@ export async function userToken(username: 'alice' | 'victor' | 'gina' | 'mira' |
 }
 
 export const claims = (token: string): JWTPayload & Record<string, unknown> => decodeJwt(token);
+
+/** GET on Keycloak's admin API of the realm, as the service's own client (to look behind the service). */
+export async function keycloakAdminGet<T = unknown>(path: string): Promise<{ status: number; body: T }> {
+  const answer = await clientCredentialsToken(serviceClient.clientId, serviceClient.secret);
+  const response = await fetch(`${keycloakUrl()}/admin/realms/${realm}${path}`, {
+    headers: { authorization: `Bearer ${answer.body.access_token}` },
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** The Keycloak client with this clientId, in full, as Keycloak holds it (or undefined). */
+export async function keycloakClient(clientId: string): Promise<Record<string, unknown> | undefined> {
+  const { body } = await keycloakAdminGet<Record<string, unknown>[]>(
+    `/clients?clientId=${encodeURIComponent(clientId)}`,
+  );
+  return body.find((client) => client.clientId === clientId);
+}
+
+/** The clientIds Keycloak holds for an account (by the service's account attribute). */
+export async function keycloakAccountClientIds(accountId: string): Promise<string[]> {
+  const { body } = await keycloakAdminGet<{ clientId: string }[]>(
+    `/clients?q=${encodeURIComponent(`api-clients.account:${accountId}`)}`,
+  );
+  return body.map((client) => client.clientId).sort();
+}

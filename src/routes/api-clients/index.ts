@@ -141,6 +141,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
         clientId,
         request.body,
         request.headers['if-match'],
+        bodyErrors(request),
       );
       reply.header('etag', etag);
       return client;
@@ -175,6 +176,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
         clientId,
         request.body,
         request.headers['if-match'],
+        bodyErrors(request),
       );
       reply.header('etag', etag);
       return client;

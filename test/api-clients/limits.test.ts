@@ -1,0 +1,94 @@
+// The per-account limit: default from configuration, override stored in Keycloak, exact under concurrency.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
+import { keycloakAccountClientIds, userToken } from '../support/keycloak.js';
+
+describe('the per-account limit', () => {
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    token = await userToken('paula');
+  });
+  afterAll(() => t.close());
+
+  const create = (account: string, suffix: string) =>
+    t.call<{ type?: string; detail?: string }>('POST', clientsUrl(account), {
+      token,
+      body: { clientId: `${account}_${suffix}`, capabilityTypes: ['Script'] },
+    });
+
+  it('refuses the sixth create at the default limit with limit-reached, creating nothing', async () => {
+    const account = uniqueAccount('lim');
+    for (let i = 1; i <= 5; i++) expect((await create(account, `c${i}`)).status).toBe(201);
+
+    const sixth = await create(account, 'c6');
+    expect(sixth.status).toBe(409);
+    expect(sixth.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(sixth.body.type).toBe('urn:api-clients:problem:limit-reached');
+    expect(await keycloakAccountClientIds(account)).toHaveLength(5);
+    expect(await keycloakAccountClientIds(account)).not.toContain(`${account}_c6`);
+
+    const limits = await t.call('GET', `/v1/accounts/${account}/limits`, { token });
+    expect(limits.body).toEqual({ maxApiClients: 5, used: 5 });
+  });
+
+  it('20 parallel creates on an empty account give exactly 5 successes', async () => {
+    const account = uniqueAccount('race');
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => create(account, `p${i}`)));
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(15);
+    expect(
+      answers.filter((a) => a.status === 409).every((a) => a.body.type?.endsWith(':limit-reached')),
+    ).toBe(true);
+    expect(await keycloakAccountClientIds(account)).toHaveLength(5);
+  });
+
+  it('a raised limit allows more; null returns to the default', async () => {
+    const account = uniqueAccount('raise');
+    for (let i = 1; i <= 5; i++) expect((await create(account, `c${i}`)).status).toBe(201);
+    expect((await create(account, 'c6')).status).toBe(409);
+
+    const raised = await t.call('PUT', `/v1/accounts/${account}/limits`, {
+      token,
+      body: { maxApiClients: 7 },
+    });
+    expect(raised.status).toBe(200);
+    expect(raised.body).toEqual({ maxApiClients: 7, used: 5 });
+    expect((await create(account, 'c6')).status).toBe(201);
+    expect((await create(account, 'c7')).status).toBe(201);
+    expect((await create(account, 'c8')).status).toBe(409);
+
+    // a second instance of the service sees the override: it lives in Keycloak
+    const other = await startTestApp();
+    const seen = await other.call('GET', `/v1/accounts/${account}/limits`, { token });
+    await other.close();
+    expect(seen.body).toEqual({ maxApiClients: 7, used: 7 });
+
+    const reset = await t.call('PUT', `/v1/accounts/${account}/limits`, {
+      token,
+      body: { maxApiClients: null },
+    });
+    expect(reset.body).toEqual({ maxApiClients: 5, used: 7 });
+    expect((await create(account, 'c9')).status).toBe(409);
+
+    const list = await t.call<{ limit: unknown; total: number }>('GET', clientsUrl(account), { token });
+    expect(list.body.limit).toEqual({ max: 5, used: 7 });
+    for (const id of await keycloakAccountClientIds(account)) {
+      expect((await t.call('DELETE', clientUrl(account, id), { token })).status).toBe(204);
+    }
+  });
+
+  it('refuses a limit change from an account admin', async () => {
+    const alice = await userToken('alice');
+    const answer = await t.call('PUT', '/v1/accounts/acme/limits', {
+      token: alice,
+      body: { maxApiClients: 50 },
+    });
+    expect(answer.status).toBe(403);
+    const limits = await t.call('GET', '/v1/accounts/acme/limits', { token: alice });
+    expect(limits.body).toMatchObject({ maxApiClients: 5 });
+  });
+});
