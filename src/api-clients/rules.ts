@@ -36,8 +36,16 @@ function parseUrl(value: string): URL | undefined {
 const isHttpUrl = (url: URL | undefined): url is URL =>
   url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
 
+/**
+ * `new URL()` repairs what it parses ("https:host" gains its "//", spaces are trimmed, "\\" reads
+ * as "/"), but Keycloak compares the string as stored: check the text itself first.
+ */
+const ABSOLUTE_HTTP = /^https?:\/\/[^\s/?#\\*]+(?:[/?#][^\s\\]*)?$/i;
+
+const isAbsoluteHttp = (value: string): boolean => ABSOLUTE_HTTP.test(value) && isHttpUrl(parseUrl(value));
+
 function httpUrlReason(value: string): string | undefined {
-  return isHttpUrl(parseUrl(value)) ? undefined : 'must be an absolute http(s) URL';
+  return isAbsoluteHttp(value) ? undefined : 'must be an absolute http(s) URL';
 }
 
 /** A redirect URI: absolute http(s) URL or /path, wildcard only at the end and never in the query. */
@@ -53,17 +61,25 @@ function redirectUriReason(value: string, hasRootUrl: boolean): string | undefin
     if (value.startsWith('//')) return 'must be an absolute URL or a path starting with a single "/"';
     return hasRootUrl ? undefined : 'a path needs rootUrl to resolve against';
   }
-  const url = parseUrl(value.replace(/\*$/, ''));
-  return isHttpUrl(url) ? undefined : 'must be an absolute http(s) URL or a /path';
+  const withoutStar = value.replace(/\*$/, '');
+  if (!isAbsoluteHttp(withoutStar)) return 'must be an absolute http(s) URL or a /path';
+  // "https://app.example.com*" would also match "https://app.example.com.evil.test/..."
+  if (star !== -1 && !/^https?:\/\/[^/]+\//i.test(withoutStar)) return '"*" must follow a "/" after the host';
+  return undefined;
 }
 
 function webOriginReason(value: string, allowWildcard: boolean): string | undefined {
   if (value === '+') return undefined;
   if (value === '*') return allowWildcard ? undefined : '"*" would allow every origin and is switched off';
+  if (value.includes('*')) return '"*" is not allowed in an origin';
   const url = parseUrl(value);
-  if (!isHttpUrl(url)) return 'must be an origin scheme://host[:port]';
-  if (url.origin !== value)
-    return 'must be an origin scheme://host[:port], without path, query or trailing "/"';
+  if (!isAbsoluteHttp(value) || !isHttpUrl(url)) return 'must be an origin scheme://host[:port]';
+  if (url.origin !== value) {
+    // Keycloak compares with the browser's Origin header, which is always written url.origin's way
+    return url.origin.toLowerCase() === value.replace(/\/$/, '').toLowerCase() || url.pathname === '/'
+      ? `must be written as browsers send it: ${url.origin}`
+      : 'must be an origin scheme://host[:port], without path, query or trailing "/"';
+  }
   return undefined;
 }
 
@@ -89,9 +105,9 @@ export function apiClientErrors(fields: ApiClientFields, context: RuleContext): 
   }
   if (fields.homeUrl !== null) {
     const home = fields.homeUrl;
-    if (home.startsWith('/')) {
+    if (home.startsWith('/') && !home.startsWith('//')) {
       if (!hasRootUrl) errors.push(error('/homeUrl', 'a path needs rootUrl to resolve against'));
-    } else if (!isHttpUrl(parseUrl(home))) {
+    } else if (!isAbsoluteHttp(home)) {
       errors.push(error('/homeUrl', 'must be an absolute http(s) URL or a /path'));
     }
   }

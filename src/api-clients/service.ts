@@ -97,7 +97,9 @@ export function lenientFields(raw: unknown, base: ApiClientFields): ApiClientFie
   const list = (name: keyof ApiClientFields, fallback: string[]) =>
     Array.isArray(body[name])
       ? (body[name] as unknown[]).map((item) => (typeof item === 'string' ? item : ''))
-      : fallback;
+      : body[name] === null
+        ? [] // a merge patch's null: back to the default, no list
+        : fallback;
   const types = Array.isArray(body.capabilityTypes)
     ? (body.capabilityTypes as unknown[]).filter(
         (t): t is 'WebApp' | 'Script' => t === 'WebApp' || t === 'Script',
