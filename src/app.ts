@@ -60,8 +60,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   installValidators(app);
 
   await app.register(errorHandling);
-  await app.register(metricsPlugin);
   await app.register(docsPlugin, { config });
+  await app.register(metricsPlugin);
   await app.register(keycloakPlugin, { config: config.keycloak, admin: deps.keycloak });
   await app.register(apiClientsPlugin, { config });
   await app.register(authPlugin, {
