@@ -1,0 +1,76 @@
+// Abuse limits: per-caller rate limit, body limit, CORS allow-list, security headers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientsUrl, startTestApp, type TestApp } from '../support/app.js';
+import { keycloakAccountClientIds, userToken } from '../support/keycloak.js';
+
+describe('abuse limits', () => {
+  let t: TestApp;
+  let paula: string;
+  let alice: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      rateLimit: { max: 3, windowMs: 60_000 },
+      bodyLimitBytes: 2048,
+      corsOrigins: ['https://console.example.test'],
+    });
+    [paula, alice] = await Promise.all([userToken('paula'), userToken('alice')]);
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 rate-limited with Retry-After past the per-caller limit, counting each caller apart', async () => {
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<TestApp['call']>> | undefined;
+    for (let i = 0; i < 4; i++) {
+      last = await t.call('GET', '/v1/scopes', { token: paula });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(last?.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(last?.body).toMatchObject({ type: 'urn:api-clients:problem:rate-limited', status: 429 });
+    expect(Number(last?.headers['retry-after'])).toBeGreaterThan(0);
+
+    // another caller has its own budget
+    expect((await t.call('GET', '/v1/scopes', { token: alice })).status).toBe(200);
+  });
+
+  it('refuses a body over the limit with 413 payload-too-large, creating nothing', async () => {
+    const account = 'acme';
+    const response = await t.app.inject({
+      method: 'POST',
+      url: clientsUrl(account),
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({
+        clientId: `${account}_x`,
+        capabilityTypes: ['Script'],
+        description: 'x'.repeat(4000),
+      }),
+    });
+    expect(response.statusCode).toBe(413);
+    expect(response.json().type).toBe('urn:api-clients:problem:payload-too-large');
+    expect(await keycloakAccountClientIds(account)).not.toContain(`${account}_x`);
+  });
+
+  it('answers CORS preflights for allowed origins only', async () => {
+    const allowed = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/scopes',
+      headers: { origin: 'https://console.example.test', 'access-control-request-method': 'GET' },
+    });
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://console.example.test');
+    const refused = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/scopes',
+      headers: { origin: 'https://evil.example.test', 'access-control-request-method': 'GET' },
+    });
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('sends security headers and a request id', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(response.headers['strict-transport-security']).toBeDefined();
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
