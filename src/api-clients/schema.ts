@@ -215,8 +215,10 @@ export const ListQuery = Type.Object(
         description: 'clientId or displayName contains (case-insensitive)',
       }),
     ),
-    first: Type.Integer({ minimum: 0, default: 0 }),
-    max: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    first: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'rows to skip' })),
+    max: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'rows to answer' }),
+    ),
   },
   { additionalProperties: false },
 );

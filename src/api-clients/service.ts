@@ -36,8 +36,8 @@ export interface ApiClientsOptions {
 
 export interface ListOptions {
   search?: string;
-  first: number;
-  max: number;
+  first?: number;
+  max?: number;
 }
 
 export interface Versioned {
@@ -311,7 +311,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         )
         .sort((a, b) => a.clientId.localeCompare(b.clientId));
       return {
-        items: rows.slice(query.first, query.first + query.max),
+        items: rows.slice(query.first ?? 0, (query.first ?? 0) + (query.max ?? 20)),
         total: rows.length,
         limit: { max, used: reps.length },
       };

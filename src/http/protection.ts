@@ -14,10 +14,13 @@ import { ProblemError } from './problem.js';
  */
 export const protectionPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
-    // The answers are JSON; Swagger UI (/docs) needs scripts and Keycloak's token endpoint, so
-    // no blanket Content-Security-Policy. Every other helmet header applies.
+    // The answers are JSON; Swagger UI (/docs) needs its scripts and Keycloak's token endpoint,
+    // so no blanket Content-Security-Policy, and its login popup comes back from Keycloak to
+    // /docs/static/oauth2-redirect.html and talks to its opener, which Cross-Origin-Opener-Policy
+    // would cut. Every other helmet header applies.
     await app.register(helmet, {
       contentSecurityPolicy: false,
+      crossOriginOpenerPolicy: false,
       crossOriginResourcePolicy: { policy: 'same-site' },
     });
     await app.register(cors, {
@@ -47,7 +50,11 @@ export const protectionPlugin = fp(
       maxEventLoopDelay: config.loadShedding.maxEventLoopDelayMs,
       retryAfter: 5,
       exposeStatusRoute: false,
-      pressureHandler: () => {
+      // Only the API is shed: health, metrics and the docs keep answering, so that an overloaded
+      // replica stays observable (under-pressure lets a request through when this returns nothing).
+      pressureHandler: (request, _reply, type, value) => {
+        if (!request.url.startsWith('/v1/')) return;
+        request.log.warn({ pressure: type, value }, 'shedding load');
         throw new ProblemError('overloaded', 'The service is overloaded; retry shortly', {
           headers: { 'retry-after': '5' },
         });
