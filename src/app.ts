@@ -8,7 +8,7 @@ import { auditPlugin } from './http/audit.js';
 import { docsPlugin } from './http/docs.js';
 import { errorHandling } from './http/errors.js';
 import { metricsPlugin } from './http/metrics-plugin.js';
-import { protectionPlugin } from './http/protection.js';
+import { protectionPlugin, rateLimitPlugin } from './http/protection.js';
 import { installValidators } from './http/validation.js';
 import type { KeycloakAdmin } from './keycloak/admin.js';
 import { keycloakPlugin } from './keycloak/plugin.js';
@@ -26,16 +26,26 @@ export interface AppDeps {
   verifier?: TokenVerifier;
 }
 
-/** Paths that must never reach a log line in clear. */
+const secretKeys = [
+  'secret',
+  'client_secret',
+  'clientSecret',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'password',
+];
+
+/**
+ * Paths that never reach a log line in clear: credentials in headers, and any member named like a
+ * secret or a token, at the top of a log object or up to three levels down (pino's wildcards
+ * match one level each).
+ */
 export const redactPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
-  '*.secret',
-  '*.client_secret',
-  '*.access_token',
-  '*.refresh_token',
-  '*.clientSecret',
+  ...secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
 ];
 
 export function defaultLogger(config: Config): FastifyServerOptions['logger'] {
@@ -64,16 +74,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(metricsPlugin);
   await app.register(keycloakPlugin, { config: config.keycloak, admin: deps.keycloak });
   await app.register(apiClientsPlugin, { config });
+  // Before authentication, so that refusals carry them too: request id, security headers, CORS
+  // (a browser UI must be able to read a 401), load shedding.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await app.register(protectionPlugin, { config });
   await app.register(authPlugin, {
     config,
     verifier: deps.verifier,
     isManagedClient: (clientId) => isManagedClient(app.clientsGateway, clientId),
   });
-  await app.register(protectionPlugin, { config });
+  // After it: the rate limit counts per verified caller.
+  await app.register(rateLimitPlugin, { config });
   await app.register(auditPlugin);
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
   // JSON merge patch bodies are JSON
   app.addContentTypeParser(
     'application/merge-patch+json',

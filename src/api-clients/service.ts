@@ -1,6 +1,7 @@
 // The API clients domain: the rules of SPEC §2–§4 over the Keycloak gateway. Routes call these
 // functions with an account the caller was already allowed to act on.
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FieldError } from '../http/problem.js';
 import { ProblemError } from '../http/problem.js';
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
@@ -8,6 +9,7 @@ import { isConflict, isNotFound } from '../keycloak/errors.js';
 import {
   ACCOUNT_ATTRIBUTE,
   type ClientRepresentation,
+  CREATED_AT_ATTRIBUTE,
   DEFAULT_FIELDS,
   fieldsOf,
   fromClientRepresentation,
@@ -280,7 +282,16 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           toClientRepresentation(before.clientId, accountId, createdAt, fieldsOf(before)),
         );
       };
-      await undo().catch(() => undefined);
+      try {
+        await undo();
+      } catch {
+        throw new ProblemError(
+          'keycloak-unavailable',
+          `Keycloak failed during the change of ${before.clientId}, and part of it could not be undone yet; ` +
+            'read the client and send the change again',
+          { headers: { 'retry-after': '5' }, cause: error },
+        );
+      }
       throw error;
     }
     const defaultScopes = new Set(loaded.rep.defaultClientScopes ?? []);
@@ -359,37 +370,73 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       const keycloakFillsDefaults =
         fields.rootUrl !== null && (fields.redirectUris.length === 0 || fields.webOrigins.length === 0);
 
-      return gateway.withAccountLock(accountId, async () => {
-        const [existing, max] = await Promise.all([accountClients(accountId), maxFor(accountId)]);
-        if (existing.length >= max) {
-          throw new ProblemError(
-            'limit-reached',
-            `Account ${accountId} already has ${existing.length} of its ${max} API clients`,
-          );
-        }
-        let id: string;
-        try {
-          id = await gateway.create(createRep);
-        } catch (error) {
-          if (isConflict(error)) throw new ProblemError('client-id-taken', `${clientId} is already in use`);
-          throw error;
-        }
-        let secret: string;
-        try {
-          if (keycloakFillsDefaults) await gateway.update(id, rep);
-          secret = await gateway.getSecret(id);
-        } catch (error) {
-          // No half-done work: a client that is not as asked, or whose secret nobody got, is removed again.
-          await gateway.remove(id).catch(() => undefined);
-          throw error;
-        }
-        ids.set(clientId, id, accountId);
-        const client = fromClientRepresentation(
-          rep,
-          catalogue.map((scope) => scope.name),
+      const limitReached = (count: number, max: number) =>
+        new ProblemError(
+          'limit-reached',
+          `Account ${accountId} already has ${count} of its ${max} API clients`,
         );
-        return { client, etag: etagOf(client), secret };
-      });
+
+      /** Removes what a failed create left, found by id or, when Keycloak's answer was lost, by clientId. */
+      async function undoCreate(knownId: string | undefined, cause: unknown): Promise<never> {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            const leftover = knownId ?? (await gateway.findByClientId(clientId));
+            const id = typeof leftover === 'string' ? leftover : leftover?.id;
+            const ours =
+              typeof leftover === 'string' ||
+              (leftover !== undefined &&
+                isManagedBy(leftover, accountId) &&
+                (leftover.attributes as Record<string, unknown> | undefined)?.[CREATED_AT_ATTRIBUTE] ===
+                  createdAt);
+            if (id && ours) await gateway.remove(id);
+            throw cause;
+          } catch (error) {
+            if (error === cause) throw error;
+            await sleep(100 * (attempt + 1));
+          }
+        }
+        throw new ProblemError(
+          'keycloak-unavailable',
+          `Keycloak failed while ${clientId} was created, and what was created could not be removed yet; ` +
+            'retry the create, or delete the client',
+          { headers: { 'retry-after': '5' }, cause },
+        );
+      }
+
+      return gateway.withAccountLock(
+        accountId,
+        async () => {
+          const [existing, max] = await Promise.all([accountClients(accountId), maxFor(accountId)]);
+          if (existing.length >= max) throw limitReached(existing.length, max);
+          let id: string;
+          try {
+            id = await gateway.create(createRep);
+          } catch (error) {
+            if (isConflict(error)) throw new ProblemError('client-id-taken', `${clientId} is already in use`);
+            // The answer may be lost after Keycloak created the client: look for it and remove it.
+            return undoCreate(undefined, error);
+          }
+          let secret: string;
+          try {
+            if (keycloakFillsDefaults) await gateway.update(id, rep);
+            secret = await gateway.getSecret(id);
+          } catch (error) {
+            // No half-done work: a client that is not as asked, or whose secret nobody got, goes again.
+            return undoCreate(id, error);
+          }
+          ids.set(clientId, id, accountId);
+          const client = fromClientRepresentation(
+            rep,
+            catalogue.map((scope) => scope.name),
+          );
+          return { client, etag: etagOf(client), secret };
+        },
+        // While other creates of the account hold the lock: once it is full, say so at once.
+        async () => {
+          const [existing, max] = await Promise.all([accountClients(accountId), maxFor(accountId)]);
+          if (existing.length >= max) throw limitReached(existing.length, max);
+        },
+      );
     },
 
     async replace(

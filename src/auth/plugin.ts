@@ -27,9 +27,10 @@ export interface AuthOptions {
 
 function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
-  if (!header) throw unauthorized('Send Authorization: Bearer <token>', 'invalid_request');
+  // RFC 6750 §3.1: no error code when the request carries no token at all
+  if (!header) throw unauthorized('Send Authorization: Bearer <token>', undefined);
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
-  if (!match?.[1]) throw unauthorized('The Authorization header is not a bearer token', 'invalid_request');
+  if (!match?.[1]) throw unauthorized('The Authorization header is not a bearer token', undefined);
   return match[1];
 }
 

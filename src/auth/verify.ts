@@ -21,10 +21,12 @@ const strings = (value: unknown): string[] =>
       ? value.filter((v): v is string => typeof v === 'string')
       : [];
 
-export const unauthorized = (detail: string, error = 'invalid_token') =>
+export const unauthorized = (detail: string, error: string | undefined = 'invalid_token') =>
   new ProblemError('unauthorized', detail, {
     headers: {
-      'www-authenticate': `Bearer realm="api-clients", error="${error}", error_description="${detail.replace(/"/g, "'")}"`,
+      'www-authenticate': error
+        ? `Bearer realm="api-clients", error="${error}", error_description="${detail.replace(/"/g, "'")}"`
+        : 'Bearer realm="api-clients"',
     },
   });
 

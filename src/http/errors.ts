@@ -64,10 +64,14 @@ function classify(
     return new ProblemError('validation-failed', `${errors.length} field(s) failed validation`, { errors });
   }
   if (isUnavailable(error)) {
-    return new ProblemError('keycloak-unavailable', 'Keycloak did not answer in time; try again shortly', {
-      headers: { 'retry-after': RETRY_AFTER_SECONDS },
-      cause: error,
-    });
+    return new ProblemError(
+      'keycloak-unavailable',
+      'Keycloak is down, slow or failing; the request changed nothing. Try again shortly',
+      {
+        headers: { 'retry-after': RETRY_AFTER_SECONDS },
+        cause: error,
+      },
+    );
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -8,9 +8,8 @@ import type { Config } from '../config.js';
 import { ProblemError } from './problem.js';
 
 /**
- * Abuse limits: security headers, CORS from the configured allow-list, a per-caller rate limit
- * (the verified token's subject, else the address), and load shedding that answers 503 instead
- * of falling over.
+ * Abuse limits that apply before anything else: security headers, CORS from the configured
+ * allow-list, and load shedding that answers 503 instead of falling over.
  */
 export const protectionPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
@@ -30,20 +29,6 @@ export const protectionPlugin = fp(
       exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id'],
       maxAge: 600,
     });
-    await app.register(rateLimit, {
-      hook: 'preHandler',
-      max: config.rateLimit.max,
-      timeWindow: config.rateLimit.windowMs,
-      keyGenerator: (request) => (request.caller ? `sub:${request.caller.subject}` : `ip:${request.ip}`),
-      errorResponseBuilder: (_request, context) =>
-        new ProblemError(
-          'rate-limited',
-          `At most ${context.max} requests per ${context.after}; retry later`,
-          {
-            headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
-          },
-        ),
-    });
     // Event-loop delay only: utilisation sits near 1 for a moment after start-up (module
     // compilation) and would shed the first requests of a healthy process.
     await app.register(underPressure, {
@@ -61,5 +46,26 @@ export const protectionPlugin = fp(
       },
     });
   },
-  { name: 'protection', dependencies: ['auth'] },
+  { name: 'protection' },
+);
+
+/** Per-caller rate limit: the verified token's subject, else the address. Registered after auth. */
+export const rateLimitPlugin = fp(
+  async (app: FastifyInstance, { config }: { config: Config }) => {
+    await app.register(rateLimit, {
+      hook: 'preHandler',
+      max: config.rateLimit.max,
+      timeWindow: config.rateLimit.windowMs,
+      keyGenerator: (request) => (request.caller ? `sub:${request.caller.subject}` : `ip:${request.ip}`),
+      errorResponseBuilder: (_request, context) =>
+        new ProblemError(
+          'rate-limited',
+          `At most ${context.max} requests per ${context.after}; retry later`,
+          {
+            headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
+          },
+        ),
+    });
+  },
+  { name: 'rate-limit', dependencies: ['auth'] },
 );

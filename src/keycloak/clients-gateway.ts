@@ -1,11 +1,12 @@
 // Domain-level Keycloak operations for API clients: every admin API call the service makes for
 // them goes through here, named (for metrics) and counted.
 
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type RoleRepresentation from '@keycloak/keycloak-admin-client/lib/defs/roleRepresentation.js';
 import type { KeycloakAdmin } from './admin.js';
-import { isConflict, isNotFound, KeycloakUnavailableError, keycloakStatus } from './errors.js';
+import { isConflict, isNotFound, isUnavailable, KeycloakUnavailableError } from './errors.js';
 
 /** Marks a realm client scope as part of the catalogue API clients may get. */
 export const CATALOGUE_ATTRIBUTE = 'api-clients.catalogue';
@@ -191,37 +192,49 @@ export function createClientsGateway(keycloak: KeycloakAdmin, options: GatewayOp
     /**
      * Runs `work` while holding the account's lock: a role of the service's own client whose
      * name Keycloak keeps unique (creating it a second time answers 409), so that it holds across
-     * replicas. A lock left by a crashed replica expires after lockTtlMs.
+     * replicas. A lock left by a crashed replica expires after lockTtlMs. While it waits,
+     * `whileWaiting` may end the wait early by throwing (e.g. when the account is already full).
      */
-    async withAccountLock<T>(accountId: string, work: () => Promise<T>): Promise<T> {
+    async withAccountLock<T>(
+      accountId: string,
+      work: () => Promise<T>,
+      whileWaiting?: () => Promise<void>,
+    ): Promise<T> {
       const id = await serviceClient.get();
       const roleName = lockRole(accountId);
       const deadline = Date.now() + lockWaitMs;
       let pause = 20;
-      let serverErrors = 0;
+      let unexplainedErrors = 0;
+      let lastWaitCheck = 0;
       for (;;) {
         const acquiredAt = Date.now();
+        const owner = randomUUID();
+        let held = false;
         try {
           await call('lock.acquire', (kc) =>
             kc.clients.createRole({
               id,
               name: roleName,
               description: 'API Clients service: held while an API client of this account is created',
-              attributes: { expiresAt: [String(acquiredAt + lockTtlMs)] },
+              attributes: { expiresAt: [String(acquiredAt + lockTtlMs)], owner: [owner] },
             }),
           );
+          held = true;
         } catch (error) {
-          // Two creates of the same role at the same instant: one gets 409, and sometimes the
-          // loser's insert fails at commit with a 500 instead. Either way, look at the holder.
-          const status = keycloakStatus(error);
-          if (!isConflict(error) && !(status !== undefined && status >= 500 && ++serverErrors <= 3))
-            throw error;
+          if (!isConflict(error) && !isUnavailable(error)) throw error;
+          // 409: someone holds it. A 5xx or a lost answer says nothing for sure: two creates of
+          // the same role at one instant sometimes end in a 500 for the loser, and a create whose
+          // answer was lost may have made the lock ours. Look at the holder to know.
           const holder = (await call('lock.inspect', (kc) =>
             kc.clients.findRole({ id, roleName }),
           )) as RoleRepresentation | null;
-          if (!holder?.id) continue; // released in the meantime: try again at once
-          const expiresAt = Number(holder.attributes?.expiresAt?.[0] ?? Number.POSITIVE_INFINITY);
-          if (expiresAt < Date.now()) {
+          if (holder?.attributes?.owner?.[0] === owner) {
+            held = true;
+          } else if (!holder?.id) {
+            // nobody holds it: a lost race that nobody won, or a failure of Keycloak itself
+            if (!isConflict(error) && ++unexplainedErrors > 3) throw error;
+            continue;
+          } else if (Number(holder.attributes?.expiresAt?.[0] ?? Number.POSITIVE_INFINITY) < Date.now()) {
             // The holder is gone; remove exactly the lock we saw (by id), not a newer one.
             const staleId = holder.id;
             await call('lock.expire', (kc) => kc.roles.delById({ id: staleId })).catch((e) => {
@@ -229,7 +242,13 @@ export function createClientsGateway(keycloak: KeycloakAdmin, options: GatewayOp
             });
             continue;
           }
+        }
+        if (!held) {
           if (Date.now() + pause > deadline) throw new LockTimeoutError(`account ${accountId} stayed locked`);
+          if (whileWaiting && Date.now() - lastWaitCheck > 250) {
+            lastWaitCheck = Date.now();
+            await whileWaiting();
+          }
           await sleep(pause + Math.random() * pause);
           pause = Math.min(pause * 2, 250);
           continue;
@@ -237,9 +256,20 @@ export function createClientsGateway(keycloak: KeycloakAdmin, options: GatewayOp
         try {
           return await work();
         } finally {
-          // Past its expiry another replica may hold a lock of the same name: leave that one be.
-          if (Date.now() < acquiredAt + lockTtlMs) {
-            await call('lock.release', (kc) => kc.clients.delRole({ id, roleName })).catch(() => undefined);
+          await release(acquiredAt);
+        }
+      }
+
+      async function release(acquiredAt: number): Promise<void> {
+        // A few tries: a lock left behind blocks the account until it expires. Past its expiry
+        // another replica may hold a lock of the same name: leave that one be.
+        for (let attempt = 0; attempt < 3 && Date.now() < acquiredAt + lockTtlMs; attempt++) {
+          try {
+            await call('lock.release', (kc) => kc.clients.delRole({ id, roleName }));
+            return;
+          } catch (error) {
+            if (isNotFound(error)) return;
+            await sleep(50 * (attempt + 1));
           }
         }
       }

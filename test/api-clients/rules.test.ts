@@ -523,7 +523,11 @@ describe('lenientFields (reading a body that failed the schema)', () => {
     ['null for text as null', { displayName: null, rootUrl: null }, { displayName: null, rootUrl: null }],
     ['a string for text as it is', { displayName: '', homeUrl: '/x' }, { displayName: '', homeUrl: '/x' }],
     ['a string for a list as the base list', { redirectUris: 'https://a.example.com/cb' }, {}],
-    ['null for a list as the base list', { webOrigins: null, scopes: null }, {}],
+    [
+      'null for a list (a merge patch reset) as no list',
+      { webOrigins: null, scopes: null },
+      { webOrigins: [], scopes: [] },
+    ],
     [
       'list items of the wrong type as "", keeping indexes',
       { redirectUris: ['https://a.example.com/cb', 7, null, { u: 1 }, 'https://b.example.com/cb'] },

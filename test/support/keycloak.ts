@@ -72,7 +72,12 @@ export async function keycloakClient(clientId: string): Promise<Record<string, u
   const { body } = await keycloakAdminGet<Record<string, unknown>[]>(
     `/clients?clientId=${encodeURIComponent(clientId)}`,
   );
-  return body.find((client) => client.clientId === clientId);
+  const client = body.find((found) => found.clientId === clientId);
+  // Keycloak answers these sets in no fixed order: sort them so that two reads compare equal
+  for (const list of ['defaultClientScopes', 'optionalClientScopes', 'redirectUris', 'webOrigins']) {
+    if (client && Array.isArray(client[list])) client[list] = [...(client[list] as string[])].sort();
+  }
+  return client;
 }
 
 /** The clientIds Keycloak holds for an account (by the service's account attribute). */

@@ -1,0 +1,262 @@
+// Helpers shared by the reliability tests: the service built against a fault proxy in front of
+// the run's real Keycloak, direct looks at Keycloak (never through the proxy), problem checks.
+
+import { createHash } from 'node:crypto';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'vitest';
+import type { Config } from '../../src/config.js';
+import { type Answer, startTestApp, type TestApp } from '../support/app.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import {
+  clientCredentialsToken,
+  keycloakUrl,
+  realm,
+  serviceClient,
+  testConfig,
+} from '../support/keycloak.js';
+
+export const adminBase = `/admin/realms/${realm}`;
+
+/** Paths of the admin API calls the service makes, as the fault proxy sees them (no query string). */
+export const paths = {
+  /** GET ?q= (list by account), GET ?clientId= (find one), POST (create): all the same path. */
+  clients: /^\/admin\/realms\/platform\/clients\/?$/,
+  client: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}$/,
+  roles: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles$/,
+  lockRole: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles\/lock\./,
+  limitRole: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles\/limit\./,
+  secret: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/client-secret$/,
+  defaultScope: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/default-client-scopes\/[0-9a-f-]{36}$/,
+  token: /^\/realms\/platform\/protocol\/openid-connect\/token$/,
+};
+
+/** The test configuration with the service's Keycloak calls going through `url` (e.g. a fault proxy). */
+export function configVia(url: string, keycloak: Partial<Config['keycloak']> = {}): Partial<Config> {
+  const base = testConfig().keycloak;
+  // publicUrl stays the real Keycloak's: caller tokens carry its issuer.
+  return { keycloak: { ...base, url, publicUrl: keycloakUrl(), ...keycloak } };
+}
+
+export interface ProxiedApp {
+  proxy: FaultProxy;
+  t: TestApp;
+  close(): Promise<void>;
+}
+
+/** A fault proxy in front of the run's Keycloak and the service built against it. */
+export async function startProxiedApp(
+  keycloak: Partial<Config['keycloak']> = {},
+  overrides: Partial<Config> = {},
+): Promise<ProxiedApp> {
+  const proxy = await startFaultProxy(keycloakUrl());
+  const t = await startTestApp({ ...configVia(proxy.url, keycloak), ...overrides });
+  return {
+    proxy,
+    t,
+    async close() {
+      await t.close();
+      await proxy.close();
+    },
+  };
+}
+
+let adminToken: { value: string; until: number } | undefined;
+
+/** The service client's own admin token, straight from the real Keycloak (cached a little). */
+async function directAdminToken(): Promise<string> {
+  if (adminToken && Date.now() < adminToken.until) return adminToken.value;
+  const answer = await clientCredentialsToken(serviceClient.clientId, serviceClient.secret);
+  const value = answer.body.access_token;
+  if (!value) throw new Error(`no admin token: ${JSON.stringify(answer.body)}`);
+  // half its lifetime: the token-renewal test shortens the lifespan of exactly this client's tokens
+  const lifetimeMs = Number(answer.body.expires_in ?? 60) * 1000;
+  adminToken = { value, until: Date.now() + lifetimeMs / 2 };
+  return value;
+}
+
+/** One admin REST call on the realm, directly against the real Keycloak (not through any proxy). */
+export async function keycloakAdmin<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${keycloakUrl()}${adminBase}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${await directAdminToken()}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** Keycloak's internal id of the service's own client. */
+export async function serviceClientUuid(): Promise<string> {
+  const { body } = await keycloakAdmin<{ id: string; clientId: string }[]>(
+    'GET',
+    `/clients?clientId=${encodeURIComponent(serviceClient.clientId)}`,
+  );
+  const found = body.find((client) => client.clientId === serviceClient.clientId);
+  if (!found) throw new Error('the service client is not in the realm');
+  return found.id;
+}
+
+/** Whether the account's lock role (a role of the service's own client) exists in Keycloak. */
+export async function lockRoleExists(accountId: string): Promise<boolean> {
+  const id = await serviceClientUuid();
+  const { status } = await keycloakAdmin(
+    'GET',
+    `/clients/${id}/roles/${encodeURIComponent(`lock.${accountId}`)}`,
+  );
+  if (status !== 200 && status !== 404) throw new Error(`unexpected ${status} reading the lock role`);
+  return status === 200;
+}
+
+/** The client as Keycloak holds it, in full, with its scope lists sorted (their order is not meaningful). */
+export async function keycloakRepresentation(clientId: string): Promise<Record<string, unknown> | undefined> {
+  const { body } = await keycloakAdmin<Record<string, unknown>[]>(
+    'GET',
+    `/clients?clientId=${encodeURIComponent(clientId)}`,
+  );
+  const rep = body.find((client) => client.clientId === clientId);
+  if (!rep) return undefined;
+  for (const list of ['defaultClientScopes', 'optionalClientScopes']) {
+    if (Array.isArray(rep[list])) rep[list] = [...(rep[list] as string[])].sort();
+  }
+  // compared, never printed in clear by a failing assertion
+  if (typeof rep.secret === 'string')
+    rep.secret = `sha256:${createHash('sha256').update(rep.secret).digest('hex')}`;
+  return rep;
+}
+
+/** The clientIds Keycloak holds for an account (by the service's account attribute), sorted. */
+export async function accountClientIds(accountId: string): Promise<string[]> {
+  const { body } = await keycloakAdmin<{ clientId: string }[]>(
+    'GET',
+    `/clients?q=${encodeURIComponent(`api-clients.account:${accountId}`)}`,
+  );
+  return body.map((client) => client.clientId).sort();
+}
+
+/** Whether Keycloak holds a client with exactly this clientId. */
+export async function clientExists(clientId: string): Promise<boolean> {
+  return (await keycloakRepresentation(clientId)) !== undefined;
+}
+
+/** 503 keycloak-unavailable as problem+json with Retry-After. */
+export function expectKeycloakUnavailable(answer: Answer, context = ''): void {
+  const summary = `${context} ${answer.status} ${JSON.stringify(answer.body)}`;
+  expect(answer.status, summary).toBe(503);
+  expect(String(answer.headers['content-type']), summary).toMatch(/^application\/problem\+json/);
+  expect(answer.headers['retry-after'], summary).toMatch(/^\d+$/);
+  expect((answer.body as { type?: string }).type, summary).toBe(
+    'urn:api-clients:problem:keycloak-unavailable',
+  );
+}
+
+/** Reads one sample of a Prometheus text exposition, e.g. `keycloak_token_renewals_total{outcome="success"}`. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  let found = false;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const match = /^([^{\s]+)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (Object.entries(labels).every(([key, value]) => present[key] === value)) {
+      total += Number(match[3]);
+      found = true;
+    }
+  }
+  return found ? total : 0;
+}
+
+/** Polls `check` every `everyMs` until it answers true or `timeoutMs` passes; answers the elapsed ms. */
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  { timeoutMs = 10_000, everyMs = 50, what = 'condition' } = {},
+): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await sleep(everyMs);
+  }
+}
+
+export interface LossyProxy {
+  url: string;
+  /** The next `times` requests matching method and path reach the target, but their answer is lost. */
+  loseAnswer(rule: { method: string; path: RegExp; times?: number }): void;
+  /** How many answers were lost so far. */
+  readonly lost: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A forwarding proxy that can lose an answer: the request reaches Keycloak and Keycloak does
+ * the work, then the connection to the service is reset instead of answering (a timeout or a
+ * network cut after the commit). The fault proxy cannot do that: its faults never reach Keycloak.
+ */
+export async function startLossyProxy(targetBaseUrl: string): Promise<LossyProxy> {
+  const target = new URL(targetBaseUrl);
+  const rules: { method: string; path: RegExp; left: number }[] = [];
+  const sockets = new Set<Socket>();
+  let lost = 0;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const rule = rules.find((r) => r.left > 0 && r.method === req.method && r.path.test(path));
+    if (rule) rule.left -= 1;
+    const headers = { ...req.headers, host: target.host, connection: 'close' };
+    const upstream = httpRequest({
+      host: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent: false,
+    });
+    upstream.on('response', (upstreamRes) => {
+      if (rule) {
+        // Keycloak answered: the work is done. Drop its answer and cut the service's connection.
+        upstreamRes.resume();
+        upstreamRes.on('end', () => {
+          lost += 1;
+          req.socket.resetAndDestroy();
+        });
+        return;
+      }
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+      upstreamRes.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (_error, socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    loseAnswer({ method, path, times = 1 }) {
+      rules.push({ method: method.toUpperCase(), path, left: times });
+    },
+    get lost() {
+      return lost;
+    },
+    close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,234 @@
+// Helpers of the security tests: the Keycloak admin REST API as the service's own client (to see
+// what really is in Keycloak, independently of the service), tokens that must be refused, and a
+// snapshot of one account as Keycloak holds it.
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+import { clientCredentialsToken, keycloakUrl, realm, serviceClient, tokenUrl } from '../support/keycloak.js';
+
+export const ACCOUNT_MARKER = 'api-clients.account';
+
+export interface AdminAnswer<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+let adminToken: { value: string; until: number } | undefined;
+
+/** The service client's own token (manage-clients, view-clients, query-clients), renewed before it expires. */
+export async function serviceAccessToken(): Promise<string> {
+  if (adminToken && adminToken.until > Date.now()) return adminToken.value;
+  const answer = await clientCredentialsToken(serviceClient.clientId, serviceClient.secret);
+  const value = answer.body.access_token;
+  if (!value) throw new Error(`no service token: ${JSON.stringify(answer.body)}`);
+  const exp = decodeJwt(value).exp ?? 0;
+  adminToken = { value, until: exp * 1000 - 30_000 };
+  return value;
+}
+
+/** One call of Keycloak's admin REST API on the realm, `path` relative to /admin/realms/{realm}. */
+export async function kcAdmin<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<AdminAnswer<T>> {
+  const response = await fetch(`${keycloakUrl()}/admin/realms/${realm}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${await serviceAccessToken()}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: (text && /json/.test(response.headers.get('content-type') ?? '') ? JSON.parse(text) : text) as T,
+    headers: response.headers,
+  };
+}
+
+export interface KcClient {
+  id: string;
+  clientId: string;
+  name?: string;
+  description?: string;
+  secret?: string;
+  attributes?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** The client with exactly this clientId, in full, or undefined. */
+export async function kcClient(clientId: string): Promise<KcClient | undefined> {
+  const found = await kcAdmin<KcClient[]>('GET', `/clients?clientId=${encodeURIComponent(clientId)}`);
+  if (found.status !== 200) throw new Error(`GET clients answered ${found.status}`);
+  return found.body.find((client) => client.clientId === clientId);
+}
+
+/** Creates a client directly in Keycloak (not through the service) and answers its internal id. */
+export async function kcCreateClient(rep: Record<string, unknown>): Promise<string> {
+  const answer = await kcAdmin('POST', '/clients', rep);
+  if (answer.status !== 201)
+    throw new Error(`create ${String(rep.clientId)}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  const id = answer.headers.get('location')?.split('/').pop();
+  if (!id) throw new Error('Keycloak answered no Location');
+  return id;
+}
+
+export async function kcDeleteClient(id: string): Promise<void> {
+  const answer = await kcAdmin('DELETE', `/clients/${id}`);
+  if (answer.status !== 204 && answer.status !== 404)
+    throw new Error(`delete client ${id}: ${answer.status}`);
+}
+
+export async function kcSecret(id: string): Promise<string | undefined> {
+  const answer = await kcAdmin<{ value?: string }>('GET', `/clients/${id}/client-secret`);
+  return answer.status === 200 ? answer.body.value : undefined;
+}
+
+/** What the account is in Keycloak: the marked clients, the fixture client in full with its secret, the limit role. */
+export interface AccountSnapshot {
+  clientIds: string[];
+  fixture: { rep: KcClient; secret: string | undefined } | undefined;
+  limit: unknown;
+}
+
+let serviceClientUuid: string | undefined;
+
+export async function accountSnapshot(accountId: string, fixtureClientId: string): Promise<AccountSnapshot> {
+  const listed = await kcAdmin<KcClient[]>(
+    'GET',
+    `/clients?q=${encodeURIComponent(`${ACCOUNT_MARKER}:${accountId}`)}&first=0&max=1000`,
+  );
+  if (listed.status !== 200) throw new Error(`GET clients?q answered ${listed.status}`);
+  const clientIds = listed.body.map((client) => client.clientId).sort();
+  const fixtureRep = await kcClient(fixtureClientId);
+  serviceClientUuid ??= (await kcClient(serviceClient.clientId))?.id;
+  const limitRole = await kcAdmin<{ attributes?: unknown }>(
+    'GET',
+    `/clients/${serviceClientUuid}/roles/${encodeURIComponent(`limit.${accountId}`)}`,
+  );
+  return {
+    clientIds,
+    fixture: fixtureRep ? { rep: fixtureRep, secret: await kcSecret(fixtureRep.id) } : undefined,
+    limit:
+      limitRole.status === 404 ? null : { status: limitRole.status, attributes: limitRole.body.attributes },
+  };
+}
+
+/** The `maxApiClients` the limit role of the account holds in Keycloak, or null without one. */
+export async function kcAccountLimit(accountId: string): Promise<number | null> {
+  serviceClientUuid ??= (await kcClient(serviceClient.clientId))?.id;
+  const role = await kcAdmin<{ attributes?: Record<string, string[]> }>(
+    'GET',
+    `/clients/${serviceClientUuid}/roles/${encodeURIComponent(`limit.${accountId}`)}`,
+  );
+  if (role.status === 404) return null;
+  const value = role.body.attributes?.maxApiClients?.[0];
+  return value === undefined ? null : Number(value);
+}
+
+/** A password-grant token through any client of the realm. */
+export async function passwordToken(clientId: string, username: string): Promise<string> {
+  const response = await fetch(tokenUrl(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: clientId, username, password: username }),
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (!body.access_token)
+    throw new Error(`no token for ${username} via ${clientId}: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/**
+ * A password-grant token asked of the same Keycloak under another host name: Keycloak (without a
+ * strict hostname) names itself by the Host header, so the token is signed by the realm's real
+ * key but carries another issuer.
+ */
+export async function tokenFromOtherHost(host: string, clientId: string, username: string): Promise<string> {
+  const url = new URL(tokenUrl());
+  const form = new URLSearchParams({
+    grant_type: 'password',
+    client_id: clientId,
+    username,
+    password: username,
+  });
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { host: `${host}:${url.port}`, 'content-type': 'application/x-www-form-urlencoded' },
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          data += chunk;
+        });
+        res.on('end', () => resolve(data));
+      },
+    );
+    req.on('error', reject);
+    req.end(form.toString());
+  });
+  const body = JSON.parse(text) as { access_token?: string };
+  if (!body.access_token) throw new Error(`no token from host ${host}: ${text}`);
+  return body.access_token;
+}
+
+/**
+ * The claims of a real token signed with a key of our own (RS256), with a fresh iat/exp so that
+ * the key (or the issuer) is the only thing wrong with it.
+ */
+export async function forgeToken(
+  real: string,
+  options: { kid?: string; issuer?: string } = {},
+): Promise<string> {
+  const { privateKey } = await generateKeyPair('RS256');
+  const claims: JWTPayload = { ...decodeJwt(real) };
+  delete claims.iat;
+  delete claims.exp;
+  if (options.issuer) claims.iss = options.issuer;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...(options.kid ? { kid: options.kid } : {}) })
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(privateKey);
+}
+
+/** The same claims, HS256 over a secret of our own: an algorithm the realm never uses. */
+export async function forgeHmacToken(real: string): Promise<string> {
+  const claims: JWTPayload = { ...decodeJwt(real) };
+  delete claims.iat;
+  delete claims.exp;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: decodeProtectedHeader(real).kid ?? 'k' })
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(randomBytes(32));
+}
+
+/** The same claims, unsigned (`alg: none`). */
+export function unsignedToken(real: string): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ ...decodeJwt(real), iat: now, exp: now + 600 })}.`;
+}
+
+/** A token source that asks again shortly before the token expires. */
+export function renewing(get: () => Promise<string>): () => Promise<string> {
+  let current: { value: string; until: number } | undefined;
+  return async () => {
+    if (current && current.until > Date.now()) return current.value;
+    const value = await get();
+    current = { value, until: (decodeJwt(value).exp ?? 0) * 1000 - 60_000 };
+    return value;
+  };
+}
+
+export const hex = (bytes = 3): string => randomBytes(bytes).toString('hex');
