@@ -9,13 +9,7 @@ import { expect } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { type Answer, startTestApp, type TestApp } from '../support/app.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
-import {
-  clientCredentialsToken,
-  keycloakUrl,
-  realm,
-  serviceClient,
-  testConfig,
-} from '../support/keycloak.js';
+import { keycloakAdmin, keycloakUrl, realm, serviceClient, testConfig } from '../support/keycloak.js';
 
 export const adminBase = `/admin/realms/${realm}`;
 
@@ -62,37 +56,7 @@ export async function startProxiedApp(
   };
 }
 
-let adminToken: { value: string; until: number } | undefined;
-
-/** The service client's own admin token, straight from the real Keycloak (cached a little). */
-async function directAdminToken(): Promise<string> {
-  if (adminToken && Date.now() < adminToken.until) return adminToken.value;
-  const answer = await clientCredentialsToken(serviceClient.clientId, serviceClient.secret);
-  const value = answer.body.access_token;
-  if (!value) throw new Error(`no admin token: ${JSON.stringify(answer.body)}`);
-  // half its lifetime: the token-renewal test shortens the lifespan of exactly this client's tokens
-  const lifetimeMs = Number(answer.body.expires_in ?? 60) * 1000;
-  adminToken = { value, until: Date.now() + lifetimeMs / 2 };
-  return value;
-}
-
-/** One admin REST call on the realm, directly against the real Keycloak (not through any proxy). */
-export async function keycloakAdmin<T = unknown>(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${keycloakUrl()}${adminBase}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${await directAdminToken()}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-}
+export { keycloakAdmin };
 
 /** Keycloak's internal id of the service's own client. */
 export async function serviceClientUuid(): Promise<string> {

@@ -4,50 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import { clientCredentialsToken, keycloakUrl, realm, serviceClient, tokenUrl } from '../support/keycloak.js';
+import { keycloakAdmin, serviceClient, tokenUrl } from '../support/keycloak.js';
 
 export const ACCOUNT_MARKER = 'api-clients.account';
 
-export interface AdminAnswer<T = unknown> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
-
-let adminToken: { value: string; until: number } | undefined;
-
-/** The service client's own token (manage-clients, view-clients, query-clients), renewed before it expires. */
-export async function serviceAccessToken(): Promise<string> {
-  if (adminToken && adminToken.until > Date.now()) return adminToken.value;
-  const answer = await clientCredentialsToken(serviceClient.clientId, serviceClient.secret);
-  const value = answer.body.access_token;
-  if (!value) throw new Error(`no service token: ${JSON.stringify(answer.body)}`);
-  const exp = decodeJwt(value).exp ?? 0;
-  adminToken = { value, until: exp * 1000 - 30_000 };
-  return value;
-}
-
-/** One call of Keycloak's admin REST API on the realm, `path` relative to /admin/realms/{realm}. */
-export async function kcAdmin<T = unknown>(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<AdminAnswer<T>> {
-  const response = await fetch(`${keycloakUrl()}/admin/realms/${realm}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${await serviceAccessToken()}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: (text && /json/.test(response.headers.get('content-type') ?? '') ? JSON.parse(text) : text) as T,
-    headers: response.headers,
-  };
-}
+export { type AdminAnswer, serviceAccessToken } from '../support/keycloak.js';
+/** One call of Keycloak's admin REST API on the realm, as the service's own client. */
+export const kcAdmin = keycloakAdmin;
 
 export interface KcClient {
   id: string;

@@ -57,15 +57,55 @@ export async function userToken(username: 'alice' | 'victor' | 'gina' | 'mira' |
 
 export const claims = (token: string): JWTPayload & Record<string, unknown> => decodeJwt(token);
 
-/** GET on Keycloak's admin API of the realm, as the service's own client (to look behind the service). */
-export async function keycloakAdminGet<T = unknown>(path: string): Promise<{ status: number; body: T }> {
+export interface AdminAnswer<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+let adminToken: { value: string; until: number } | undefined;
+
+/**
+ * The service client's own token (manage-clients, view-clients, query-clients), kept for half
+ * its lifetime: the token-renewal test shortens the lifespan of exactly this client's tokens.
+ */
+export async function serviceAccessToken(): Promise<string> {
+  if (adminToken && Date.now() < adminToken.until) return adminToken.value;
   const answer = await clientCredentialsToken(serviceClient.clientId, serviceClient.secret);
+  const value = answer.body.access_token;
+  if (!value) throw new Error(`no service token: ${JSON.stringify(answer.body)}`);
+  const lifetimeMs = Number(answer.body.expires_in ?? 60) * 1000;
+  adminToken = { value, until: Date.now() + lifetimeMs / 2 };
+  return value;
+}
+
+/**
+ * One call of Keycloak's admin REST API on the realm (`path` relative to /admin/realms/{realm}),
+ * as the service's own client, straight to the real Keycloak: to look behind the service.
+ */
+export async function keycloakAdmin<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<AdminAnswer<T>> {
   const response = await fetch(`${keycloakUrl()}/admin/realms/${realm}${path}`, {
-    headers: { authorization: `Bearer ${answer.body.access_token}` },
+    method,
+    headers: {
+      authorization: `Bearer ${await serviceAccessToken()}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  return {
+    status: response.status,
+    body: (text && /json/.test(response.headers.get('content-type') ?? '') ? JSON.parse(text) : text) as T,
+    headers: response.headers,
+  };
 }
+
+export const keycloakAdminGet = <T = unknown>(path: string): Promise<AdminAnswer<T>> =>
+  keycloakAdmin<T>('GET', path);
 
 /** The Keycloak client with this clientId, in full, as Keycloak holds it (or undefined). */
 export async function keycloakClient(clientId: string): Promise<Record<string, unknown> | undefined> {

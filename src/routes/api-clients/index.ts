@@ -114,72 +114,67 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.put(
-    '/accounts/:accountId/api-clients/:clientId',
-    {
-      config: { access: 'write', audit: 'api-client.update' },
-      attachValidation: true,
-      schema: {
-        tags,
-        security,
-        summary: 'Replace every editable field',
-        description:
-          'Fields are all required; clientId may be repeated but not changed (client-id-immutable).',
-        params: ClientParams,
-        headers: IfMatch,
-        body: ApiClientReplace,
-        response: {
-          200: Type.Ref('ApiClient'),
-          ...problemResponses(400, 401, 403, 404, 412, 413, 415, 429, 503),
-        },
+  /** PUT and PATCH differ only in their body and in how the service merges it. */
+  const updateOptions = <Body extends typeof ApiClientReplace | typeof ApiClientPatch>(
+    summary: string,
+    description: string,
+    body: Body,
+  ) => ({
+    config: { access: 'write' as const, audit: 'api-client.update' },
+    attachValidation: true,
+    schema: {
+      tags,
+      security,
+      summary,
+      description,
+      params: ClientParams,
+      headers: IfMatch,
+      body,
+      response: {
+        200: Type.Ref('ApiClient'),
+        ...problemResponses(400, 401, 403, 404, 412, 413, 415, 429, 503),
       },
     },
+  });
+
+  app.put(
+    '/accounts/:accountId/api-clients/:clientId',
+    updateOptions(
+      'Replace every editable field',
+      'Fields are all required; clientId may be repeated but not changed (client-id-immutable).',
+      ApiClientReplace,
+    ),
     async (request, reply) => {
       const { accountId, clientId } = request.params;
-      const { client, etag } = await service.replace(
+      const updated = await service.replace(
         accountId,
         clientId,
         request.body,
         request.headers['if-match'],
         bodyErrors(request),
       );
-      reply.header('etag', etag);
-      return client;
+      return reply.header('etag', updated.etag).send(updated.client);
     },
   );
 
   app.patch(
     '/accounts/:accountId/api-clients/:clientId',
-    {
-      config: { access: 'write', audit: 'api-client.update' },
-      attachValidation: true,
-      schema: {
-        tags,
-        security,
-        summary: 'Change some fields (JSON merge patch, RFC 7396)',
-        description:
-          'Send application/merge-patch+json (application/json is accepted too). A member set to null returns ' +
-          'to its default; objects merge member by member.',
-        params: ClientParams,
-        headers: IfMatch,
-        body: ApiClientPatch,
-        response: {
-          200: Type.Ref('ApiClient'),
-          ...problemResponses(400, 401, 403, 404, 412, 413, 415, 429, 503),
-        },
-      },
-    },
+    updateOptions(
+      'Change some fields (JSON merge patch, RFC 7396)',
+      'Send application/merge-patch+json (application/json is accepted too). A member set to null returns ' +
+        'to its default; objects merge member by member.',
+      ApiClientPatch,
+    ),
     async (request, reply) => {
       const { accountId, clientId } = request.params;
-      const { client, etag } = await service.patch(
+      const updated = await service.patch(
         accountId,
         clientId,
         request.body,
         request.headers['if-match'],
         bodyErrors(request),
       );
-      reply.header('etag', etag);
-      return client;
+      return reply.header('etag', updated.etag).send(updated.client);
     },
   );
 
