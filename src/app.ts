@@ -63,8 +63,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       ? { loggerInstance: deps.loggerInstance }
       : { logger: defaultLogger(config) }) as FastifyServerOptions),
     bodyLimit: config.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    // A caller's x-request-id is kept when it looks like an id; anything else gets a fresh one,
+    // so that no caller writes arbitrary text into every log line of its request.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const sent = request.headers['x-request-id'];
+      return typeof sent === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(sent) ? sent : crypto.randomUUID();
+    },
     ajv: { customOptions: { allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);

@@ -74,3 +74,22 @@ describe('abuse limits', () => {
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('request ids', () => {
+  it("keeps a caller's well-formed x-request-id and replaces anything else", async () => {
+    const t = await startTestApp();
+    const kept = await t.app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'ui-42.abc' },
+    });
+    expect(kept.headers['x-request-id']).toBe('ui-42.abc');
+    const replaced = await t.app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': `evil ${'x'.repeat(300)}\n{"level":60}` },
+    });
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    await t.close();
+  });
+});
