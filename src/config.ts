@@ -29,6 +29,8 @@ export const EnvSchema = Type.Object({
   /** Public client used by Swagger UI's Authorize button. */
   DOCS_CLIENT_ID: Type.String({ minLength: 1, default: 'api-clients-docs' }),
   DEFAULT_MAX_API_CLIENTS: Type.Integer({ minimum: 0, maximum: 10_000, default: 5 }),
+  /** How long a replica keeps an account's limit before reading it from Keycloak again. */
+  LIMIT_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
   SECRET_REVEAL_ENABLED: Type.Boolean({ default: true }),
   ALLOW_WILDCARD_WEB_ORIGIN: Type.Boolean({ default: false }),
   CORS_ORIGINS: CommaList,
@@ -58,7 +60,7 @@ export interface Config {
     accountClaim: string;
     docsClientId: string;
   };
-  limits: { defaultMaxApiClients: number };
+  limits: { defaultMaxApiClients: number; cacheTtlMs: number };
   secretRevealEnabled: boolean;
   allowWildcardWebOrigin: boolean;
   corsOrigins: string[];
@@ -88,7 +90,7 @@ export function toConfig(env: Env): Config {
       accountClaim: env.AUTH_ACCOUNT_CLAIM,
       docsClientId: env.DOCS_CLIENT_ID,
     },
-    limits: { defaultMaxApiClients: env.DEFAULT_MAX_API_CLIENTS },
+    limits: { defaultMaxApiClients: env.DEFAULT_MAX_API_CLIENTS, cacheTtlMs: env.LIMIT_CACHE_TTL_MS },
     secretRevealEnabled: env.SECRET_REVEAL_ENABLED,
     allowWildcardWebOrigin: env.ALLOW_WILDCARD_WEB_ORIGIN,
     corsOrigins: env.CORS_ORIGINS.split(',')

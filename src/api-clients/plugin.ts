@@ -21,6 +21,7 @@ export const apiClientsPlugin = fp(
       'apiClients',
       createApiClientsService(gateway, {
         defaultMaxApiClients: config.limits.defaultMaxApiClients,
+        limitCacheTtlMs: config.limits.cacheTtlMs,
         allowWildcardWebOrigin: config.allowWildcardWebOrigin,
         secretRevealEnabled: config.secretRevealEnabled,
       }),

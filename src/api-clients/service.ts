@@ -33,6 +33,8 @@ export interface ApiClientsOptions {
   defaultMaxApiClients: number;
   allowWildcardWebOrigin: boolean;
   secretRevealEnabled: boolean;
+  /** How long a replica keeps an account's limit; 0 reads it from Keycloak every time. */
+  limitCacheTtlMs?: number;
   now?: () => Date;
 }
 
@@ -192,8 +194,20 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     }
   }
 
+  /**
+   * The account's limit, kept for limitCacheTtlMs: looking up an account with no limit of its own
+   * is a miss in Keycloak, which turns out costly next to the account query on a large realm
+   * (see the README's performance section). A change made here is seen here at once, on other
+   * replicas within the TTL.
+   */
+  const limits = new Map<string, { max: number; until: number }>();
   async function maxFor(accountId: string): Promise<number> {
-    return (await gateway.getAccountLimit(accountId)) ?? options.defaultMaxApiClients;
+    const hit = limits.get(accountId);
+    if (hit && hit.until > Date.now()) return hit.max;
+    const max = (await gateway.getAccountLimit(accountId)) ?? options.defaultMaxApiClients;
+    if (limits.size >= 10_000) limits.clear();
+    limits.set(accountId, { max, until: Date.now() + (options.limitCacheTtlMs ?? 10_000) });
+    return max;
   }
 
   async function accountClients(accountId: string): Promise<ClientRepresentation[]> {
@@ -547,7 +561,9 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     },
 
     async setLimit(accountId: string, maxApiClients: number | null): Promise<Limit> {
+      limits.delete(accountId);
       await gateway.setAccountLimit(accountId, maxApiClients);
+      limits.delete(accountId);
       const used = (await accountClients(accountId)).length;
       return { maxApiClients: maxApiClients ?? options.defaultMaxApiClients, used };
     },
