@@ -85,7 +85,7 @@ async function startChild(options: ServiceOptions): Promise<RunningService> {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           HOME: process.env.HOME ?? '/tmp',
           ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
-          // as the container image runs it (Dockerfile: NODE_ENV=production, node --import tsx)
+          // the TypeScript sources as `npm start` runs them (NODE_ENV=production, node --import tsx)
           NODE_ENV: 'production',
           ...serviceEnv(options),
         },
