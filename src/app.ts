@@ -1,16 +1,19 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { apiClientsPlugin, isManagedClient } from './api-clients/plugin.js';
+import { apiClientsPlugin } from './api-clients/plugin.js';
 import { authPlugin } from './auth/plugin.js';
 import type { TokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
 import { auditPlugin } from './http/audit.js';
 import { docsPlugin } from './http/docs.js';
 import { errorHandling } from './http/errors.js';
+import { loggerOptions } from './http/logger.js';
+import { keycloakObserver } from './http/metrics.js';
 import { metricsPlugin } from './http/metrics-plugin.js';
 import { protectionPlugin, rateLimitPlugin } from './http/protection.js';
 import { installValidators } from './http/validation.js';
 import type { KeycloakAdmin } from './keycloak/admin.js';
+import { isUnavailable } from './keycloak/errors.js';
 import { keycloakPlugin } from './keycloak/plugin.js';
 import { apiClientRoutes } from './routes/api-clients/index.js';
 import { healthRoutes } from './routes/health/index.js';
@@ -20,40 +23,12 @@ import { scopeRoutes } from './routes/scopes/index.js';
 export interface AppDeps {
   /** A pino logger to use instead of the default one; tests pass their own to capture output. */
   loggerInstance?: FastifyBaseLogger;
+  /** Logger options instead of the default ones (server.ts asks for pretty output on a terminal). */
+  logger?: FastifyServerOptions['logger'];
   /** A Keycloak admin connection to use instead of one built from config (unit tests). */
   keycloak?: KeycloakAdmin;
   /** A bearer-token verifier to use instead of the realm's JWKS (unit tests). */
   verifier?: TokenVerifier;
-}
-
-const secretKeys = [
-  'secret',
-  'client_secret',
-  'clientSecret',
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'password',
-];
-
-/**
- * Paths that never reach a log line in clear: credentials in headers, and any member named like a
- * secret or a token, at the top of a log object or up to three levels down (pino's wildcards
- * match one level each).
- */
-export const redactPaths = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  ...secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
-];
-
-export function defaultLogger(config: Config): FastifyServerOptions['logger'] {
-  return {
-    level: config.logLevel,
-    redact: { paths: redactPaths, censor: '[redacted]' },
-    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty' } } : {}),
-  };
 }
 
 /** Builds the service: registers everything, starts nothing, connects to nothing yet. */
@@ -61,7 +36,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const app = Fastify({
     ...((deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }
-      : { logger: defaultLogger(config) }) as FastifyServerOptions),
+      : { logger: deps.logger ?? loggerOptions(config.logLevel) }) as FastifyServerOptions),
     bodyLimit: config.bodyLimitBytes,
     // A caller's x-request-id is kept when it looks like an id; anything else gets a fresh one,
     // so that no caller writes arbitrary text into every log line of its request.
@@ -74,10 +49,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);
 
-  await app.register(errorHandling);
+  await app.register(errorHandling, { isUnavailable });
   await app.register(docsPlugin, { config });
   await app.register(metricsPlugin);
-  await app.register(keycloakPlugin, { config: config.keycloak, admin: deps.keycloak });
+  await app.register(keycloakPlugin, {
+    config: config.keycloak,
+    observer: keycloakObserver(app.metrics),
+    admin: deps.keycloak,
+  });
   await app.register(apiClientsPlugin, { config });
   // Before authentication, so that refusals carry them too: request id, security headers, CORS
   // (a browser UI must be able to read a 401), load shedding.
@@ -88,7 +67,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(authPlugin, {
     config,
     verifier: deps.verifier,
-    isManagedClient: (clientId) => isManagedClient(app.clientsGateway, clientId),
+    isManagedClient: app.isManagedClient,
   });
   // After it: the rate limit counts per verified caller.
   await app.register(rateLimitPlugin, { config });

@@ -42,36 +42,12 @@ export const EnvSchema = Type.Object({
 });
 export type Env = Static<typeof EnvSchema>;
 
-export interface Config {
-  host: string;
-  port: number;
-  logLevel: string;
-  keycloak: {
-    url: string;
-    publicUrl: string;
-    realm: string;
-    clientId: string;
-    clientSecret: string;
-    timeoutMs: number;
-  };
-  auth: {
-    audience: string;
-    rolesClaim: string;
-    accountClaim: string;
-    docsClientId: string;
-  };
-  limits: { defaultMaxApiClients: number; cacheTtlMs: number };
-  secretRevealEnabled: boolean;
-  allowWildcardWebOrigin: boolean;
-  corsOrigins: string[];
-  bodyLimitBytes: number;
-  rateLimit: { max: number; windowMs: number };
-  loadShedding: { maxEventLoopDelayMs: number };
-}
+/** The configuration the app takes: the environment's values, grouped. Its type is derived from EnvSchema through toConfig. */
+export type Config = ReturnType<typeof toConfig>;
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
 
-export function toConfig(env: Env): Config {
+export function toConfig(env: Env) {
   return {
     host: env.HOST,
     port: env.PORT,

@@ -3,9 +3,12 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { type Config, loadConfig } from './config.js';
+import { loggerOptions } from './http/logger.js';
 
 export async function startServer(config: Config): Promise<Awaited<ReturnType<typeof buildApp>>> {
-  const app = await buildApp(config);
+  const app = await buildApp(config, {
+    logger: loggerOptions(config.logLevel, { pretty: process.stdout.isTTY }),
+  });
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down: finishing in-flight requests');

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { buildApp, redactPaths } from '../../src/app.js';
+import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { redactPaths } from '../../src/http/logger.js';
 import { serviceClient } from './keycloak.js';
 import type { ServiceMessage } from './service-process.js';
 

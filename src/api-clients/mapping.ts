@@ -1,10 +1,11 @@
 // The one place where the API client resource meets Keycloak's ClientRepresentation, both ways.
 // test/api-clients/mapping.test.ts has a table of every field.
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
+import type { Catalogue, RealmDefaults } from './catalogue.js';
+import { ACCOUNT_ATTRIBUTE } from './ownership.js';
 import type { ApiClient, ApiClientFields, ApiClientSummary, CapabilityType } from './schema.js';
 
-/** Marks a Keycloak client as managed by this service, for one account (searchable, see keycloak.conf). */
-export const ACCOUNT_ATTRIBUTE = 'api-clients.account';
+export { ACCOUNT_ATTRIBUTE };
 /** Keycloak keeps no creation time; the service writes one on create. */
 export const CREATED_AT_ATTRIBUTE = 'api-clients.created-at';
 export const POST_LOGOUT_ATTRIBUTE = 'post.logout.redirect.uris';
@@ -69,6 +70,46 @@ export function toClientRepresentation(
       [BACKCHANNEL_REVOKE_ATTRIBUTE]: String(backchannel?.revokeOfflineSessions ?? false),
     },
   };
+}
+
+/** What a create sends to Keycloak: the client, and when Keycloak fills in defaults, the update that takes them out again. */
+export interface CreatePlan {
+  rep: ClientRepresentation;
+  /** The representation to write right after create, when Keycloak would have filled in redirect URIs or web origins. */
+  fixUp: ClientRepresentation | undefined;
+}
+
+/**
+ * The whole representation of a new client. Sent on create, scope lists replace the realm's
+ * defaults: it carries the realm's own default and optional scopes (less any catalogue scope)
+ * plus the chosen catalogue scopes.
+ */
+export function toCreatePlan(
+  clientId: string,
+  accountId: string,
+  createdAt: string,
+  fields: ApiClientFields,
+  catalogue: Catalogue,
+  realmDefaults: RealmDefaults,
+): CreatePlan {
+  const inCatalogue = new Set(catalogue.names);
+  const rep: ClientRepresentation = {
+    ...toClientRepresentation(clientId, accountId, createdAt, fields),
+    defaultClientScopes: [
+      ...realmDefaults.defaults.filter((scope) => !inCatalogue.has(scope)),
+      ...fields.scopes,
+    ],
+    optionalClientScopes: realmDefaults.optional.filter((scope) => !inCatalogue.has(scope)),
+  };
+  // On create, an OIDC client with any rootUrl (even "") and no redirect URIs or web origins
+  // gets "/*" for them from Keycloak. Leave rootUrl out when there is none, and put the lists
+  // back right after create when there is one.
+  if (fields.rootUrl === null) {
+    const { rootUrl: _none, ...withoutRootUrl } = rep;
+    return { rep: withoutRootUrl, fixUp: undefined };
+  }
+  const keycloakFillsDefaults = fields.redirectUris.length === 0 || fields.webOrigins.length === 0;
+  return { rep, fixUp: keycloakFillsDefaults ? rep : undefined };
 }
 
 const textOrNull = (value: string | undefined): string | null => (value ? value : null);

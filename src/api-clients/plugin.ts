@@ -1,37 +1,42 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { type ClientsGateway, createClientsGateway } from '../keycloak/clients-gateway.js';
-import { ACCOUNT_ATTRIBUTE } from './mapping.js';
+import { createClientsGateway } from '../keycloak/clients-gateway.js';
+import { createTtlCache } from '../lib/cache.js';
+import { accountMarkerOf, MANAGED_CLIENT_ID_PATTERN } from './ownership.js';
 import { type ApiClientsService, createApiClientsService } from './service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     apiClients: ApiClientsService;
-    clientsGateway: ClientsGateway;
+    /** Whether a clientId (a token's azp) is an API client this service manages. */
+    isManagedClient: (clientId: string) => Promise<boolean>;
   }
 }
 
 /** The API clients domain, over the app's Keycloak connection. */
 export const apiClientsPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
-    const gateway = createClientsGateway(app.keycloak, { serviceClientId: config.keycloak.clientId });
-    app.decorate('clientsGateway', gateway);
+    const gateway = createClientsGateway(app.keycloak);
     app.decorate(
       'apiClients',
       createApiClientsService(gateway, {
+        serviceClientId: config.keycloak.clientId,
         defaultMaxApiClients: config.limits.defaultMaxApiClients,
         limitCacheTtlMs: config.limits.cacheTtlMs,
         allowWildcardWebOrigin: config.allowWildcardWebOrigin,
         secretRevealEnabled: config.secretRevealEnabled,
       }),
     );
+    // A client keeps or loses the marker only by being created or deleted: 5 minutes is safe.
+    const managed = createTtlCache<string, boolean>({
+      ttlMs: 5 * 60_000,
+      load: async (clientId) =>
+        typeof accountMarkerOf((await gateway.findByClientId(clientId)) ?? {}) === 'string',
+    });
+    app.decorate('isManagedClient', async (clientId: string) =>
+      MANAGED_CLIENT_ID_PATTERN.test(clientId) ? managed.get(clientId) : false,
+    );
   },
   { name: 'api-clients', dependencies: ['keycloak'] },
 );
-
-/** Whether a Keycloak client carries the service's account marker. */
-export async function isManagedClient(gateway: ClientsGateway, clientId: string): Promise<boolean> {
-  const rep = await gateway.findByClientId(clientId);
-  return typeof (rep?.attributes as Record<string, unknown> | undefined)?.[ACCOUNT_ATTRIBUTE] === 'string';
-}

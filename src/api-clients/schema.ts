@@ -1,8 +1,7 @@
 import { type Static, Type } from 'typebox';
+import { ACCOUNT_ID_PATTERN, CLIENT_ID_SUFFIX_PATTERN } from './ownership.js';
 
-/** `[a-z0-9][a-z0-9-]{0,62}`: an account, as it stands in paths and in client IDs. */
-export const ACCOUNT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
-export const CLIENT_ID_SUFFIX_PATTERN = /^[A-Za-z0-9._-]+$/;
+export { ACCOUNT_ID_PATTERN, CLIENT_ID_SUFFIX_PATTERN };
 /** Keycloak stores these columns as VARCHAR(255): a longer value would fail, not be kept. */
 export const MAX_TEXT = 255;
 export const MAX_URIS = 50;

@@ -15,13 +15,10 @@ declare module 'fastify' {
   }
 }
 
-/** The shape of every client ID this service manages: `{accountId}_{suffix}`. */
-const MANAGED_CLIENT_ID = /^[a-z0-9][a-z0-9-]{0,62}_[A-Za-z0-9._-]+$/;
-
 export interface AuthOptions {
   config: Config;
   verifier?: TokenVerifier;
-  /** Whether a clientId is an API client this service manages (a Keycloak lookup, cached). */
+  /** Whether a clientId is an API client this service manages (src/api-clients/plugin.ts). */
   isManagedClient: (clientId: string) => Promise<boolean>;
 }
 
@@ -42,24 +39,12 @@ function bearerToken(request: FastifyRequest): string {
 export const authPlugin = fp(
   async (app: FastifyInstance, options: AuthOptions) => {
     const verify = options.verifier ?? createTokenVerifier(options.config);
-    const managed = new Map<string, { value: boolean; until: number }>();
-
-    async function isManagedClient(clientId: string): Promise<boolean> {
-      if (!MANAGED_CLIENT_ID.test(clientId)) return false;
-      const hit = managed.get(clientId);
-      if (hit && hit.until > Date.now()) return hit.value;
-      const value = await options.isManagedClient(clientId);
-      if (managed.size > 10_000) managed.clear();
-      managed.set(clientId, { value, until: Date.now() + 5 * 60_000 });
-      return value;
-    }
-
     app.decorateRequest('caller', undefined);
     app.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.access;
       if (!access) return;
       const caller = await verify(bearerToken(request));
-      if (await isManagedClient(caller.clientId)) {
+      if (await options.isManagedClient(caller.clientId)) {
         throw new ProblemError('forbidden', 'An API client cannot manage API clients');
       }
       request.caller = caller;

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { Config } from '../config.js';
-import { ProblemError } from '../http/problem.js';
+import { keycloakUnavailable, ProblemError } from '../http/problem.js';
 import type { Caller } from './caller.js';
 
 export type TokenVerifier = (token: string) => Promise<Caller>;
@@ -77,10 +77,7 @@ export function createTokenVerifier(config: Config): TokenVerifier {
         error instanceof errors.JWKSTimeout ||
         (error instanceof TypeError && error.message === 'fetch failed')
       ) {
-        throw new ProblemError('keycloak-unavailable', "Keycloak's signing keys could not be fetched", {
-          headers: { 'retry-after': '5' },
-          cause: error,
-        });
+        throw keycloakUnavailable("Keycloak's signing keys could not be fetched", error);
       }
       throw unauthorized('The token is not valid');
     }

@@ -1,9 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { isUnavailable } from '../keycloak/errors.js';
-import { type FieldError, ProblemError, toProblem } from './problem.js';
-
-const RETRY_AFTER_SECONDS = '5';
+import { type FieldError, keycloakUnavailable, ProblemError, toProblem } from './problem.js';
 
 export interface AjvError {
   instancePath: string;
@@ -55,8 +52,14 @@ export function fieldErrors(validation: AjvError[], part: string | undefined): F
 /** Members of the resource a caller sees but cannot set. */
 const readOnlyFields = new Set(['accountId', 'createdAt', 'secret']);
 
+export interface ErrorHandlingOptions {
+  /** Whether an error says that Keycloak is down, slow or failing (src/keycloak/errors.ts). */
+  isUnavailable: (error: unknown) => boolean;
+}
+
 function classify(
   error: FastifyError & { validation?: AjvError[]; validationContext?: string },
+  isUnavailable: ErrorHandlingOptions['isUnavailable'],
 ): ProblemError {
   if (error instanceof ProblemError) return error;
   if (error.validation) {
@@ -64,13 +67,9 @@ function classify(
     return new ProblemError('validation-failed', `${errors.length} field(s) failed validation`, { errors });
   }
   if (isUnavailable(error)) {
-    return new ProblemError(
-      'keycloak-unavailable',
+    return keycloakUnavailable(
       'Keycloak is down, slow or failing; the request changed nothing. Try again shortly',
-      {
-        headers: { 'retry-after': RETRY_AFTER_SECONDS },
-        cause: error,
-      },
+      error,
     );
   }
   switch (error.code) {
@@ -108,9 +107,9 @@ export function sendProblem(
 
 /** One error shape for the whole service: every error becomes application/problem+json. */
 export const errorHandling = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, { isUnavailable }: ErrorHandlingOptions) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const problem = classify(error);
+      const problem = classify(error, isUnavailable);
       if (problem.status >= 500) {
         request.log.error(
           { err: problem.options.cause ?? error, problemType: problem.problemType },

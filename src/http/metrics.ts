@@ -50,3 +50,16 @@ export function createMetrics(): Metrics {
     }),
   };
 }
+
+/** The Keycloak admin connection's reports (src/keycloak/admin.ts KeycloakObserver), as metrics. */
+export function keycloakObserver(metrics: Metrics) {
+  return {
+    onCall(operation: string, outcome: string, seconds: number): void {
+      metrics.keycloakRequests.inc({ operation, outcome });
+      metrics.keycloakDuration.observe({ operation, outcome }, seconds);
+    },
+    onTokenRenewal(outcome: 'success' | 'failure'): void {
+      metrics.tokenRenewals.inc({ outcome });
+    },
+  };
+}

@@ -61,6 +61,16 @@ export class ProblemError extends Error {
   }
 }
 
+/** Seconds a caller is told to wait (Retry-After) before trying again after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Keycloak is down, slow or failing: 503 with Retry-After. The one factory of this answer. */
+export const keycloakUnavailable = (detail: string, cause?: unknown): ProblemError =>
+  new ProblemError('keycloak-unavailable', detail, {
+    headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    cause,
+  });
+
 export function toProblem(error: ProblemError, requestId: string): Problem {
   return {
     type: problemTypeUri(error.problemType),

@@ -5,7 +5,7 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { ProblemError } from './problem.js';
+import { ProblemError, RETRY_AFTER_SECONDS } from './problem.js';
 
 /**
  * Abuse limits that apply before anything else: security headers, CORS from the configured
@@ -33,7 +33,7 @@ export const protectionPlugin = fp(
     // compilation) and would shed the first requests of a healthy process.
     await app.register(underPressure, {
       maxEventLoopDelay: config.loadShedding.maxEventLoopDelayMs,
-      retryAfter: 5,
+      retryAfter: RETRY_AFTER_SECONDS,
       exposeStatusRoute: false,
       // Only the API is shed: health, metrics and the docs keep answering, so that an overloaded
       // replica stays observable (under-pressure lets a request through when this returns nothing).
@@ -41,7 +41,7 @@ export const protectionPlugin = fp(
         if (!request.url.startsWith('/v1/')) return;
         request.log.warn({ pressure: type, value }, 'shedding load');
         throw new ProblemError('overloaded', 'The service is overloaded; retry shortly', {
-          headers: { 'retry-after': '5' },
+          headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
         });
       },
     });

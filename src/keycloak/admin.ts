@@ -1,8 +1,16 @@
 import KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import type { Config } from '../config.js';
-import type { Metrics } from '../http/metrics.js';
 import { isConflict, isNotFound, isUnavailable, KeycloakUnavailableError, keycloakStatus } from './errors.js';
 import { createTokenProvider, type TokenProvider } from './token-provider.js';
+
+/** What the admin connection reports about itself (the app passes its metrics in). */
+export interface KeycloakObserver {
+  /** Called once per admin call with its outcome: ok, not_found, conflict, client_error, unavailable. */
+  onCall(operation: string, outcome: string, seconds: number): void;
+  onTokenRenewal(outcome: 'success' | 'failure'): void;
+}
+
+export const silentObserver: KeycloakObserver = { onCall() {}, onTokenRenewal() {} };
 
 export interface KeycloakAdmin {
   /** The admin client, already bound to the managed realm and to the service's own token. */
@@ -23,13 +31,16 @@ function outcomeOf(error: unknown): string {
   return 'client_error';
 }
 
-export function createKeycloakAdmin(config: Config['keycloak'], metrics: Metrics): KeycloakAdmin {
+export function createKeycloakAdmin(
+  config: Config['keycloak'],
+  observer: KeycloakObserver = silentObserver,
+): KeycloakAdmin {
   const tokens = createTokenProvider({
     tokenUrl: `${config.url}/realms/${encodeURIComponent(config.realm)}/protocol/openid-connect/token`,
     clientId: config.clientId,
     clientSecret: config.clientSecret,
     timeoutMs: config.timeoutMs,
-    onRenewal: (outcome) => metrics.tokenRenewals.inc({ outcome }),
+    onRenewal: (outcome) => observer.onTokenRenewal(outcome),
   });
   const client = new KeycloakAdminClient({
     baseUrl: config.url,
@@ -45,7 +56,9 @@ export function createKeycloakAdmin(config: Config['keycloak'], metrics: Metrics
   });
 
   async function call<T>(operation: string, run: (client: KeycloakAdminClient) => Promise<T>): Promise<T> {
-    const stopTimer = metrics.keycloakDuration.startTimer({ operation });
+    const started = performance.now();
+    const report = (outcome: string) =>
+      observer.onCall(operation, outcome, (performance.now() - started) / 1000);
     try {
       let result: T;
       try {
@@ -55,13 +68,11 @@ export function createKeycloakAdmin(config: Config['keycloak'], metrics: Metrics
         tokens.invalidate(lastToken);
         result = await run(client);
       }
-      metrics.keycloakRequests.inc({ operation, outcome: 'ok' });
-      stopTimer({ outcome: 'ok' });
+      report('ok');
       return result;
     } catch (error) {
       const outcome = outcomeOf(error);
-      metrics.keycloakRequests.inc({ operation, outcome });
-      stopTimer({ outcome });
+      report(outcome);
       if (outcome === 'unavailable' && !(error instanceof KeycloakUnavailableError)) {
         throw new KeycloakUnavailableError(`Keycloak ${operation} failed`, { cause: error });
       }

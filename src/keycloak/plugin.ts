@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { createKeycloakAdmin, type KeycloakAdmin } from './admin.js';
+import { createKeycloakAdmin, type KeycloakAdmin, type KeycloakObserver } from './admin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,8 +11,11 @@ declare module 'fastify' {
 
 /** Decorates the app with the one Keycloak admin connection it uses. It opens nothing until the first call. */
 export const keycloakPlugin = fp(
-  async (app: FastifyInstance, options: { config: Config['keycloak']; admin?: KeycloakAdmin }) => {
-    app.decorate('keycloak', options.admin ?? createKeycloakAdmin(options.config, app.metrics));
+  async (
+    app: FastifyInstance,
+    options: { config: Config['keycloak']; observer?: KeycloakObserver; admin?: KeycloakAdmin },
+  ) => {
+    app.decorate('keycloak', options.admin ?? createKeycloakAdmin(options.config, options.observer));
   },
-  { name: 'keycloak', dependencies: ['metrics'] },
+  { name: 'keycloak' },
 );

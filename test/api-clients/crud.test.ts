@@ -2,6 +2,7 @@
 // that change nothing in Keycloak.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
+import { scriptClient } from '../support/fixtures.js';
 import { keycloakAccountClientIds, keycloakClient, userToken } from '../support/keycloak.js';
 
 type Problem = { type: string; status: number; errors?: { pointer: string; in: string; reason: string }[] };
@@ -88,7 +89,7 @@ describe('the API client resource over HTTP', () => {
   it('lists rows without secrets, with search, pagination and the limit', async () => {
     await t.call('POST', clientsUrl(account), {
       token,
-      body: { clientId: `${account}_batch`, displayName: 'Nightly Export', capabilityTypes: ['Script'] },
+      body: scriptClient(`${account}_batch`, { displayName: 'Nightly Export' }),
     });
     const list = await t.call<{ items: Resource[]; total: number; limit: unknown }>(
       'GET',
@@ -267,7 +268,7 @@ describe('the API client resource over HTTP', () => {
   it('answers client-id-taken for a clientId in use, creating nothing', async () => {
     const taken = await t.call<Problem>('POST', clientsUrl(account), {
       token,
-      body: { clientId, capabilityTypes: ['Script'] },
+      body: scriptClient(clientId),
     });
     expect(taken.status).toBe(409);
     expect(taken.body.type).toBe('urn:api-clients:problem:client-id-taken');
@@ -300,7 +301,7 @@ describe('with secret reveal switched off', () => {
     const clientId = `${account}_job`;
     const created = await t.call<Resource>('POST', clientsUrl(account), {
       token,
-      body: { clientId, capabilityTypes: ['Script'] },
+      body: scriptClient(clientId),
     });
     expect(typeof created.body.secret).toBe('string');
     const reveal = await t.call<Problem>('GET', `${clientUrl(account, clientId)}/secret`, { token });

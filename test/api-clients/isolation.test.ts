@@ -1,6 +1,7 @@
 // Account isolation and the clients the service must never touch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
+import { scriptClient } from '../support/fixtures.js';
 import { keycloakAccountClientIds, keycloakClient, userToken } from '../support/keycloak.js';
 
 describe('account isolation', () => {
@@ -15,7 +16,7 @@ describe('account isolation', () => {
     token = await userToken('paula');
     const created = await t.call('POST', clientsUrl(theirs), {
       token,
-      body: { clientId: theirClient, displayName: 'Theirs', capabilityTypes: ['Script'] },
+      body: scriptClient(theirClient, { displayName: 'Theirs' }),
     });
     expect(created.status).toBe(201);
   });
@@ -27,7 +28,7 @@ describe('account isolation', () => {
   it("refuses a clientId without the account's prefix on create", async () => {
     const answer = await t.call<{ errors: { pointer: string; reason: string }[] }>('POST', clientsUrl(mine), {
       token,
-      body: { clientId: theirClient, capabilityTypes: ['Script'] },
+      body: scriptClient(theirClient),
     });
     expect(answer.status).toBe(400);
     expect(answer.body.errors).toContainEqual({

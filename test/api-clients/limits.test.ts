@@ -1,6 +1,7 @@
 // The per-account limit: default from configuration, override stored in Keycloak, exact under concurrency.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
+import { scriptClient } from '../support/fixtures.js';
 import { keycloakAccountClientIds, userToken } from '../support/keycloak.js';
 
 describe('the per-account limit', () => {
@@ -16,7 +17,7 @@ describe('the per-account limit', () => {
   const create = (account: string, suffix: string) =>
     t.call<{ type?: string; detail?: string }>('POST', clientsUrl(account), {
       token,
-      body: { clientId: `${account}_${suffix}`, capabilityTypes: ['Script'] },
+      body: scriptClient(`${account}_${suffix}`),
     });
 
   it('refuses the sixth create at the default limit with limit-reached, creating nothing', async () => {

@@ -2,6 +2,7 @@
 // really gets tokens with its scopes; regenerate, disable, scope changes and delete really apply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
+import { scriptClient } from '../support/fixtures.js';
 import { claims, clientCredentialsToken, keycloakClient, userToken } from '../support/keycloak.js';
 
 interface Created {
@@ -22,7 +23,7 @@ describe('a Script client against the real token endpoint', () => {
     token = await userToken('paula');
     const created = await t.call<Created>('POST', clientsUrl(account), {
       token,
-      body: { clientId, displayName: 'Reporting job', capabilityTypes: ['Script'], scopes: ['datahub-api'] },
+      body: scriptClient(clientId, { displayName: 'Reporting job', scopes: ['datahub-api'] }),
     });
     expect(created.status).toBe(201);
     secret = created.body.secret;
@@ -115,7 +116,7 @@ describe('delete', () => {
   async function create(suffix: string): Promise<Created> {
     const created = await t.call<Created>('POST', clientsUrl(account), {
       token,
-      body: { clientId: `${account}_${suffix}`, capabilityTypes: ['Script'] },
+      body: scriptClient(`${account}_${suffix}`),
     });
     expect(created.status).toBe(201);
     return created.body;

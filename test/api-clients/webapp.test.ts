@@ -83,7 +83,7 @@ describe('a WebApp client against the real authorization and logout endpoints', 
   });
 
   it('writes back-channel logout onto the Keycloak client', async () => {
-    const rep = (await keycloakClient(clientId)) as {
+    const rep = (await keycloakClient(clientId)) as unknown as {
       attributes: Record<string, string>;
       frontchannelLogout: boolean;
     };

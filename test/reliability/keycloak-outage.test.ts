@@ -9,18 +9,13 @@ import {
   type TestApp,
   uniqueAccount,
 } from '../support/app.js';
-import { userToken } from '../support/keycloak.js';
-import {
-  accountClientIds,
-  configVia,
-  expectKeycloakUnavailable,
-  type ProxiedApp,
-  startProxiedApp,
-} from './support.js';
+import { scriptClient } from '../support/fixtures.js';
+import { keycloakAccountClientIds, userToken } from '../support/keycloak.js';
+import { configVia, expectKeycloakUnavailable, type ProxiedApp, startProxiedApp } from './support.js';
 
 const timeoutMs = 1000;
 /** Allowed on top of one Keycloak timeout: scheduling on a busy two-core CI machine. */
-const marginMs = 1500;
+const marginMs = 3000;
 
 interface Route {
   name: string;
@@ -39,7 +34,7 @@ function routes(account: string, clientId: string, replaceBody: unknown): Route[
       name: 'create',
       method: 'POST',
       url: clientsUrl(account),
-      body: { clientId: `${account}_new`, capabilityTypes: ['Script'] },
+      body: scriptClient(`${account}_new`),
     },
     { name: 'get', method: 'GET', url: clientUrl(account, clientId) },
     { name: 'replace', method: 'PUT', url: clientUrl(account, clientId), body: replaceBody },
@@ -102,7 +97,7 @@ describe('Keycloak down or slow', () => {
     clientId = `${account}_kept`;
     const created = await env.t.call('POST', clientsUrl(account), {
       token,
-      body: { clientId, capabilityTypes: ['Script'], scopes: ['datahub-api'] },
+      body: scriptClient(clientId, { scopes: ['datahub-api'] }),
     });
     expect(created.status).toBe(201);
     // warm: every cache the service keeps (JWKS, own token, ids, catalogue) is filled
@@ -204,7 +199,7 @@ describe('Keycloak down or slow', () => {
   });
 
   it('changed nothing in Keycloak while it was down or slow', async () => {
-    expect(await accountClientIds(account)).toEqual([clientId]);
+    expect(await keycloakAccountClientIds(account)).toEqual([clientId]);
     const limits = await env.t.call('GET', `/v1/accounts/${account}/limits`, { token });
     expect(limits.body).toEqual({ maxApiClients: 5, used: 1 });
     const got = await env.t.call<{ displayName: string | null }>('GET', clientUrl(account, clientId), {

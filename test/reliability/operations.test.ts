@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, projectRoot } from '../../scripts/lib/keycloak-local.js';
 import { clientsUrl, startTestApp, uniqueAccount } from '../support/app.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
+import { scriptClient } from '../support/fixtures.js';
 import { keycloakUrl, serviceClient, userToken } from '../support/keycloak.js';
 import {
   expectKeycloakUnavailable,
@@ -48,7 +49,7 @@ describe('readiness and metrics', () => {
     const account = uniqueAccount('met');
     const created = await env.t.call('POST', clientsUrl(account), {
       token,
-      body: { clientId: `${account}_m`, capabilityTypes: ['Script'] },
+      body: scriptClient(`${account}_m`),
     });
     expect(created.status).toBe(201);
     expect((await env.t.call('GET', clientsUrl(account), { token })).status).toBe(200);
@@ -208,7 +209,7 @@ describe('graceful shutdown of the server process', () => {
       const account = uniqueAccount('sig');
       const created = await httpCall(port, 'POST', clientsUrl(account), {
         token,
-        body: { clientId: `${account}_s`, capabilityTypes: ['Script'] },
+        body: scriptClient(`${account}_s`),
       });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
 

@@ -2,8 +2,9 @@
 // (two buildApp calls, same configuration, no shared memory) against the one real Keycloak.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
-import { userToken } from '../support/keycloak.js';
-import { accountClientIds, lockRoleExists } from './support.js';
+import { scriptClient } from '../support/fixtures.js';
+import { keycloakAccountClientIds, userToken } from '../support/keycloak.js';
+import { lockRoleExists } from './support.js';
 
 describe('two replicas, one Keycloak', () => {
   let replicas: TestApp[];
@@ -24,7 +25,7 @@ describe('two replicas, one Keycloak', () => {
       Array.from({ length: 20 }, (_, i) =>
         (replicas[i % 2] as TestApp).call<{ type?: string }>('POST', clientsUrl(account), {
           token,
-          body: { clientId: `${account}_r${i}`, capabilityTypes: ['Script'] },
+          body: scriptClient(`${account}_r${i}`),
         }),
       ),
     );
@@ -50,7 +51,7 @@ describe('two replicas, one Keycloak', () => {
       expect(answer.body.type).toBe('urn:api-clients:problem:limit-reached');
     }
 
-    const held = await accountClientIds(account);
+    const held = await keycloakAccountClientIds(account);
     expect(held).toHaveLength(5);
     const createdIds = created.map((a) => (a.body as { clientId?: string }).clientId).sort();
     expect(held).toEqual(createdIds);

@@ -1,7 +1,6 @@
 // Helpers shared by the reliability tests: the service built against a fault proxy in front of
 // the run's real Keycloak, direct looks at Keycloak (never through the proxy), problem checks.
 
-import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,7 +8,7 @@ import { expect } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { type Answer, startTestApp, type TestApp } from '../support/app.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
-import { keycloakAdmin, keycloakUrl, realm, serviceClient, testConfig } from '../support/keycloak.js';
+import { keycloakClient, keycloakUrl, realm, serviceClientRole, testConfig } from '../support/keycloak.js';
 
 export const adminBase = `/admin/realms/${realm}`;
 
@@ -56,59 +55,14 @@ export async function startProxiedApp(
   };
 }
 
-export { keycloakAdmin };
-
-/** Keycloak's internal id of the service's own client. */
-export async function serviceClientUuid(): Promise<string> {
-  const { body } = await keycloakAdmin<{ id: string; clientId: string }[]>(
-    'GET',
-    `/clients?clientId=${encodeURIComponent(serviceClient.clientId)}`,
-  );
-  const found = body.find((client) => client.clientId === serviceClient.clientId);
-  if (!found) throw new Error('the service client is not in the realm');
-  return found.id;
-}
-
 /** Whether the account's lock role (a role of the service's own client) exists in Keycloak. */
 export async function lockRoleExists(accountId: string): Promise<boolean> {
-  const id = await serviceClientUuid();
-  const { status } = await keycloakAdmin(
-    'GET',
-    `/clients/${id}/roles/${encodeURIComponent(`lock.${accountId}`)}`,
-  );
-  if (status !== 200 && status !== 404) throw new Error(`unexpected ${status} reading the lock role`);
-  return status === 200;
-}
-
-/** The client as Keycloak holds it, in full, with its scope lists sorted (their order is not meaningful). */
-export async function keycloakRepresentation(clientId: string): Promise<Record<string, unknown> | undefined> {
-  const { body } = await keycloakAdmin<Record<string, unknown>[]>(
-    'GET',
-    `/clients?clientId=${encodeURIComponent(clientId)}`,
-  );
-  const rep = body.find((client) => client.clientId === clientId);
-  if (!rep) return undefined;
-  for (const list of ['defaultClientScopes', 'optionalClientScopes']) {
-    if (Array.isArray(rep[list])) rep[list] = [...(rep[list] as string[])].sort();
-  }
-  // compared, never printed in clear by a failing assertion
-  if (typeof rep.secret === 'string')
-    rep.secret = `sha256:${createHash('sha256').update(rep.secret).digest('hex')}`;
-  return rep;
-}
-
-/** The clientIds Keycloak holds for an account (by the service's account attribute), sorted. */
-export async function accountClientIds(accountId: string): Promise<string[]> {
-  const { body } = await keycloakAdmin<{ clientId: string }[]>(
-    'GET',
-    `/clients?q=${encodeURIComponent(`api-clients.account:${accountId}`)}`,
-  );
-  return body.map((client) => client.clientId).sort();
+  return (await serviceClientRole(`lock.${accountId}`)) !== undefined;
 }
 
 /** Whether Keycloak holds a client with exactly this clientId. */
 export async function clientExists(clientId: string): Promise<boolean> {
-  return (await keycloakRepresentation(clientId)) !== undefined;
+  return (await keycloakClient(clientId)) !== undefined;
 }
 
 /** 503 keycloak-unavailable as problem+json with Retry-After. */

@@ -5,19 +5,24 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, clientsUrl, clientUrl, startTestApp, type TestApp } from '../support/app.js';
-import { clientCredentialsToken, testConfig, userToken } from '../support/keycloak.js';
+import { scriptClient } from '../support/fixtures.js';
+import {
+  clientCredentialsToken,
+  createKeycloakClient,
+  deleteKeycloakClient,
+  keycloakAccountLimit,
+  keycloakAdmin,
+  keycloakClient,
+  keycloakSecret,
+  testConfig,
+  userToken,
+} from '../support/keycloak.js';
 import {
   type AccountSnapshot,
   accountSnapshot,
   forgeHmacToken,
   forgeToken,
   hex,
-  kcAccountLimit,
-  kcAdmin,
-  kcClient,
-  kcCreateClient,
-  kcDeleteClient,
-  kcSecret,
   passwordToken,
   renewing,
   tokenFromOtherHost,
@@ -220,7 +225,7 @@ interface RouteCase {
 
 const fixtureUrl = (account: Account) => clientUrl(account, fixtureOf(account));
 const kcFixture = async (account: Account) => {
-  const rep = await kcClient(fixtureOf(account));
+  const rep = await keycloakClient(fixtureOf(account));
   if (!rep) throw new Error(`the fixture ${fixtureOf(account)} is gone`);
   return rep;
 };
@@ -246,12 +251,12 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
       return {
         method: 'POST',
         url: clientsUrl(account),
-        body: { clientId, capabilityTypes: ['Script'], scopes: ['datahub-api'] },
+        body: scriptClient(clientId, { scopes: ['datahub-api'] }),
         verify: async (answer) => {
           expect(answer.headers.location).toBe(clientUrl(account, clientId));
-          const rep = await kcClient(clientId);
+          const rep = await keycloakClient(clientId);
           expect(rep?.attributes?.['api-clients.account']).toBe(account);
-          expect((answer.body as { secret: string }).secret).toBe(await kcSecret(rep?.id as string));
+          expect((answer.body as { secret: string }).secret).toBe(await keycloakSecret(rep?.id as string));
           await deleteAsPaula(account, clientId);
         },
       };
@@ -312,7 +317,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
         method: 'DELETE',
         url: clientUrl(account, victim),
         verify: async () => {
-          expect(await kcClient(victim)).toBeUndefined();
+          expect(await keycloakClient(victim)).toBeUndefined();
           created.delete(victim);
         },
       };
@@ -330,7 +335,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
         body: { clientIds: [victim] },
         verify: async (answer) => {
           expect(answer.body).toEqual({ results: [{ clientId: victim, status: 'deleted' }] });
-          expect(await kcClient(victim)).toBeUndefined();
+          expect(await keycloakClient(victim)).toBeUndefined();
           created.delete(victim);
         },
       };
@@ -344,7 +349,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
       verify: async (answer) => {
         expect(answer.headers['cache-control']).toBe('no-store');
         expect((answer.body as { secret: string }).secret).toBe(
-          await kcSecret((await kcFixture(account)).id),
+          await keycloakSecret((await kcFixture(account)).id),
         );
       },
     }),
@@ -358,7 +363,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
         const secret = (answer.body as { secret: string }).secret;
         expect(answer.headers['cache-control']).toBe('no-store');
         expect(secret).not.toBe(before[account].fixture?.secret);
-        expect(secret).toBe(await kcSecret((await kcFixture(account)).id));
+        expect(secret).toBe(await keycloakSecret((await kcFixture(account)).id));
       },
     }),
   },
@@ -369,7 +374,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
       url: `/v1/accounts/${account}/limits`,
       verify: async (answer) => {
         expect(answer.body).toEqual({
-          maxApiClients: (await kcAccountLimit(account)) ?? testConfig().limits.defaultMaxApiClients,
+          maxApiClients: (await keycloakAccountLimit(account)) ?? testConfig().limits.defaultMaxApiClients,
           used: before[account].clientIds.length,
         });
       },
@@ -379,7 +384,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     changes: true,
     attempt: async (account, allowed) => {
       const url = `/v1/accounts/${account}/limits`;
-      const previous = await kcAccountLimit(account);
+      const previous = await keycloakAccountLimit(account);
       // put back in afterAll, also when a refusal was not one
       if (!limitsToRestore.has(account)) limitsToRestore.set(account, previous);
       if (!allowed) return { method: 'PUT', url, body: { maxApiClients: 4321 } };
@@ -390,10 +395,10 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
         body: { maxApiClients: next },
         verify: async (answer) => {
           expect(answer.body).toMatchObject({ maxApiClients: next });
-          expect(await kcAccountLimit(account)).toBe(next);
+          expect(await keycloakAccountLimit(account)).toBe(next);
           const restored = await send('PUT', url, await paula(), { maxApiClients: previous });
           expect(restored.status).toBe(200);
-          expect(await kcAccountLimit(account)).toBe(previous);
+          expect(await keycloakAccountLimit(account)).toBe(previous);
         },
       };
     },
@@ -425,7 +430,7 @@ function expectRefusal(answer: Answer, status: number): void {
 async function throwAwayIssuer(rep: Record<string, unknown>): Promise<string> {
   const clientId = `matrix-issuer-${hex()}`;
   keycloakOnly.push(
-    await kcCreateClient({
+    await createKeycloakClient({
       clientId,
       protocol: 'openid-connect',
       publicClient: true,
@@ -506,7 +511,7 @@ beforeAll(async () => {
   // Another managed API client whose token is made to carry everything a platform admin's has
   // (mappers added straight in Keycloak): only its being a managed client may refuse it.
   const lookalike = await createAsPaula('acme', `acme_matrix-lookalike-${hex()}`);
-  const lookalikeId = (await kcClient(lookalike.clientId))?.id as string;
+  const lookalikeId = (await keycloakClient(lookalike.clientId))?.id as string;
   for (const mapper of [
     {
       name: 'audience',
@@ -534,7 +539,7 @@ beforeAll(async () => {
       config: { role: 'api-clients-admin' },
     },
   ]) {
-    const added = await kcAdmin('POST', `/clients/${lookalikeId}/protocol-mappers/models`, {
+    const added = await keycloakAdmin('POST', `/clients/${lookalikeId}/protocol-mappers/models`, {
       protocol: 'openid-connect',
       ...mapper,
     });
@@ -568,14 +573,14 @@ afterAll(async () => {
   for (const [clientId, account] of [...created]) {
     await deleteAsPaula(account, clientId).catch((error: Error) => problems.push(error.message));
     // one the service cannot see (a clientId of another account let through): straight in Keycloak
-    const left = await kcClient(clientId);
+    const left = await keycloakClient(clientId);
     if (left) {
       problems.push(`${clientId} had to be deleted in Keycloak directly`);
-      await kcDeleteClient(left.id);
+      await deleteKeycloakClient(left.id);
     }
   }
   for (const id of keycloakOnly)
-    await kcDeleteClient(id).catch((error: Error) => problems.push(error.message));
+    await deleteKeycloakClient(id).catch((error: Error) => problems.push(error.message));
   await t?.close();
   if (problems.length > 0) throw new Error(`cleanup: ${problems.join('; ')}`);
 });
@@ -619,7 +624,7 @@ describe("a client ID of another account never reaches that account's client", (
       name: 'create',
       method: 'POST',
       url: clientsUrl('acme'),
-      body: { clientId: `globex_matrix-sneak-${hex()}`, capabilityTypes: ['Script'] },
+      body: scriptClient(`globex_matrix-sneak-${hex()}`),
     },
   ];
   it.each([

@@ -5,10 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, redactPaths } from '../../src/app.js';
+import { buildApp } from '../../src/app.js';
+import { redactPaths } from '../../src/http/logger.js';
 import { clientsUrl, clientUrl, uniqueAccount } from '../support/app.js';
-import { claims, serviceClient, testConfig, userToken } from '../support/keycloak.js';
-import { forgeToken, kcClient } from './support.js';
+import { scriptClient } from '../support/fixtures.js';
+import { claims, keycloakClient, serviceClient, testConfig, userToken } from '../support/keycloak.js';
+import { forgeToken } from './support.js';
 
 interface Call {
   name: string;
@@ -73,7 +75,7 @@ describe('logs of a whole API client lifecycle', () => {
     badToken = await forgeToken(token);
 
     const created = await call('create', 'POST', clientsUrl(account), {
-      body: { clientId, displayName: 'Log job', capabilityTypes: ['Script'], scopes: ['datahub-api'] },
+      body: scriptClient(clientId, { displayName: 'Log job', scopes: ['datahub-api'] }),
     });
     expect(created.status).toBe(201);
     secrets.push(created.body.secret as string);
@@ -107,11 +109,11 @@ describe('logs of a whole API client lifecycle', () => {
     expect(missing.status).toBe(404);
 
     expect((await call('delete', 'DELETE', clientUrl(account, clientId))).status).toBe(204);
-    expect(await kcClient(clientId)).toBeUndefined();
+    expect(await keycloakClient(clientId)).toBeUndefined();
   });
 
   afterAll(async () => {
-    if (await kcClient(clientId)) await call('cleanup', 'DELETE', clientUrl(account, clientId));
+    if (await keycloakClient(clientId)) await call('cleanup', 'DELETE', clientUrl(account, clientId));
     await app?.close();
   });
 

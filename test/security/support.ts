@@ -4,92 +4,30 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import { keycloakAdmin, serviceClient, tokenUrl } from '../support/keycloak.js';
-
-export const ACCOUNT_MARKER = 'api-clients.account';
-
-export { type AdminAnswer, serviceAccessToken } from '../support/keycloak.js';
-/** One call of Keycloak's admin REST API on the realm, as the service's own client. */
-export const kcAdmin = keycloakAdmin;
-
-export interface KcClient {
-  id: string;
-  clientId: string;
-  name?: string;
-  description?: string;
-  secret?: string;
-  attributes?: Record<string, string>;
-  [key: string]: unknown;
-}
-
-/** The client with exactly this clientId, in full, or undefined. */
-export async function kcClient(clientId: string): Promise<KcClient | undefined> {
-  const found = await kcAdmin<KcClient[]>('GET', `/clients?clientId=${encodeURIComponent(clientId)}`);
-  if (found.status !== 200) throw new Error(`GET clients answered ${found.status}`);
-  return found.body.find((client) => client.clientId === clientId);
-}
-
-/** Creates a client directly in Keycloak (not through the service) and answers its internal id. */
-export async function kcCreateClient(rep: Record<string, unknown>): Promise<string> {
-  const answer = await kcAdmin('POST', '/clients', rep);
-  if (answer.status !== 201)
-    throw new Error(`create ${String(rep.clientId)}: ${answer.status} ${JSON.stringify(answer.body)}`);
-  const id = answer.headers.get('location')?.split('/').pop();
-  if (!id) throw new Error('Keycloak answered no Location');
-  return id;
-}
-
-export async function kcDeleteClient(id: string): Promise<void> {
-  const answer = await kcAdmin('DELETE', `/clients/${id}`);
-  if (answer.status !== 204 && answer.status !== 404)
-    throw new Error(`delete client ${id}: ${answer.status}`);
-}
-
-export async function kcSecret(id: string): Promise<string | undefined> {
-  const answer = await kcAdmin<{ value?: string }>('GET', `/clients/${id}/client-secret`);
-  return answer.status === 200 ? answer.body.value : undefined;
-}
+import {
+  type KeycloakClient,
+  keycloakAccountClientIds,
+  keycloakClient,
+  keycloakSecret,
+  serviceClientRole,
+  tokenUrl,
+} from '../support/keycloak.js';
 
 /** What the account is in Keycloak: the marked clients, the fixture client in full with its secret, the limit role. */
 export interface AccountSnapshot {
   clientIds: string[];
-  fixture: { rep: KcClient; secret: string | undefined } | undefined;
+  fixture: { rep: KeycloakClient; secret: string | undefined } | undefined;
   limit: unknown;
 }
 
-let serviceClientUuid: string | undefined;
-
 export async function accountSnapshot(accountId: string, fixtureClientId: string): Promise<AccountSnapshot> {
-  const listed = await kcAdmin<KcClient[]>(
-    'GET',
-    `/clients?q=${encodeURIComponent(`${ACCOUNT_MARKER}:${accountId}`)}&first=0&max=1000`,
-  );
-  if (listed.status !== 200) throw new Error(`GET clients?q answered ${listed.status}`);
-  const clientIds = listed.body.map((client) => client.clientId).sort();
-  const fixtureRep = await kcClient(fixtureClientId);
-  serviceClientUuid ??= (await kcClient(serviceClient.clientId))?.id;
-  const limitRole = await kcAdmin<{ attributes?: unknown }>(
-    'GET',
-    `/clients/${serviceClientUuid}/roles/${encodeURIComponent(`limit.${accountId}`)}`,
-  );
+  const fixtureRep = await keycloakClient(fixtureClientId);
+  const limitRole = await serviceClientRole(`limit.${accountId}`);
   return {
-    clientIds,
-    fixture: fixtureRep ? { rep: fixtureRep, secret: await kcSecret(fixtureRep.id) } : undefined,
-    limit:
-      limitRole.status === 404 ? null : { status: limitRole.status, attributes: limitRole.body.attributes },
+    clientIds: await keycloakAccountClientIds(accountId),
+    fixture: fixtureRep ? { rep: fixtureRep, secret: await keycloakSecret(fixtureRep.id) } : undefined,
+    limit: limitRole === undefined ? null : { status: 200, attributes: limitRole.attributes },
   };
-}
-
-/** The `maxApiClients` the limit role of the account holds in Keycloak, or null without one. */
-export async function kcAccountLimit(accountId: string): Promise<number | null> {
-  serviceClientUuid ??= (await kcClient(serviceClient.clientId))?.id;
-  const role = await kcAdmin<{ attributes?: Record<string, string[]> }>(
-    'GET',
-    `/clients/${serviceClientUuid}/roles/${encodeURIComponent(`limit.${accountId}`)}`,
-  );
-  if (role.status === 404) return null;
-  const value = role.body.attributes?.maxApiClients?.[0];
-  return value === undefined ? null : Number(value);
 }
 
 /** A password-grant token through any client of the realm. */

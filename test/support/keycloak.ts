@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { inject } from 'vitest';
+import { ACCOUNT_ATTRIBUTE } from '../../src/api-clients/ownership.js';
 import { type Config, loadConfig } from '../../src/config.js';
 
 export const realm = 'platform';
@@ -107,23 +109,91 @@ export async function keycloakAdmin<T = unknown>(
 export const keycloakAdminGet = <T = unknown>(path: string): Promise<AdminAnswer<T>> =>
   keycloakAdmin<T>('GET', path);
 
-/** The Keycloak client with this clientId, in full, as Keycloak holds it (or undefined). */
-export async function keycloakClient(clientId: string): Promise<Record<string, unknown> | undefined> {
-  const { body } = await keycloakAdminGet<Record<string, unknown>[]>(
+export interface KeycloakClient {
+  id: string;
+  clientId: string;
+  name?: string;
+  description?: string;
+  attributes?: Record<string, string>;
+  defaultClientScopes?: string[];
+  [key: string]: unknown;
+}
+
+/**
+ * The Keycloak client with this clientId, in full, as Keycloak holds it (or undefined): its
+ * set-like lists sorted so that two reads compare equal, its secret as a hash (compared, never
+ * printed in clear by a failing assertion).
+ */
+export async function keycloakClient(clientId: string): Promise<KeycloakClient | undefined> {
+  const { status, body } = await keycloakAdminGet<KeycloakClient[]>(
     `/clients?clientId=${encodeURIComponent(clientId)}`,
   );
+  if (status !== 200) throw new Error(`GET clients answered ${status}`);
   const client = body.find((found) => found.clientId === clientId);
-  // Keycloak answers these sets in no fixed order: sort them so that two reads compare equal
+  if (!client) return undefined;
+  // Keycloak answers these sets in no fixed order
   for (const list of ['defaultClientScopes', 'optionalClientScopes', 'redirectUris', 'webOrigins']) {
-    if (client && Array.isArray(client[list])) client[list] = [...(client[list] as string[])].sort();
+    if (Array.isArray(client[list])) client[list] = [...(client[list] as string[])].sort();
   }
+  if (typeof client.secret === 'string')
+    client.secret = `sha256:${createHash('sha256').update(client.secret).digest('hex')}`;
   return client;
 }
 
-/** The clientIds Keycloak holds for an account (by the service's account attribute). */
+/** The clientIds Keycloak holds for an account (by the service's account attribute), sorted. */
 export async function keycloakAccountClientIds(accountId: string): Promise<string[]> {
   const { body } = await keycloakAdminGet<{ clientId: string }[]>(
-    `/clients?q=${encodeURIComponent(`api-clients.account:${accountId}`)}`,
+    `/clients?q=${encodeURIComponent(`${ACCOUNT_ATTRIBUTE}:${accountId}`)}&first=0&max=1000`,
   );
   return body.map((client) => client.clientId).sort();
+}
+
+/** Creates a client directly in Keycloak (not through the service) and answers its internal id. */
+export async function createKeycloakClient(rep: Record<string, unknown>): Promise<string> {
+  const answer = await keycloakAdmin('POST', '/clients', rep);
+  if (answer.status !== 201)
+    throw new Error(`create ${String(rep.clientId)}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  const id = answer.headers.get('location')?.split('/').pop();
+  if (!id) throw new Error('Keycloak answered no Location');
+  return id;
+}
+
+export async function deleteKeycloakClient(id: string): Promise<void> {
+  const answer = await keycloakAdmin('DELETE', `/clients/${id}`);
+  if (answer.status !== 204 && answer.status !== 404)
+    throw new Error(`delete client ${id}: ${answer.status}`);
+}
+
+/** The client's current secret, straight from Keycloak. */
+export async function keycloakSecret(id: string): Promise<string | undefined> {
+  const answer = await keycloakAdmin<{ value?: string }>('GET', `/clients/${id}/client-secret`);
+  return answer.status === 200 ? answer.body.value : undefined;
+}
+
+let serviceClientId: string | undefined;
+
+/** Keycloak's internal id of the service's own client. */
+export async function serviceClientUuid(): Promise<string> {
+  serviceClientId ??= (await keycloakClient(serviceClient.clientId))?.id;
+  if (!serviceClientId) throw new Error('the service client is not in the realm');
+  return serviceClientId;
+}
+
+/** A role of the service's own client (the per-account lock.<account> and limit.<account>), or undefined. */
+export async function serviceClientRole(
+  name: string,
+): Promise<{ id: string; attributes?: Record<string, string[]> } | undefined> {
+  const answer = await keycloakAdmin<{ id: string; attributes?: Record<string, string[]> }>(
+    'GET',
+    `/clients/${await serviceClientUuid()}/roles/${encodeURIComponent(name)}`,
+  );
+  if (answer.status !== 200 && answer.status !== 404)
+    throw new Error(`unexpected ${answer.status} reading role ${name}`);
+  return answer.status === 200 ? answer.body : undefined;
+}
+
+/** The `maxApiClients` the account's limit role holds in Keycloak, or null without one. */
+export async function keycloakAccountLimit(accountId: string): Promise<number | null> {
+  const value = (await serviceClientRole(`limit.${accountId}`))?.attributes?.maxApiClients?.[0];
+  return value === undefined ? null : Number(value);
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { type BodyInput, readBody } from '../../api-clients/input.js';
 import {
   AccountParams,
   ApiClientCreate,
@@ -23,17 +24,17 @@ const IfMatch = Type.Object({
   ),
 });
 /**
- * Create, PUT and PATCH validate their body themselves (attachValidation): the schema's errors
- * are joined with the domain rules' so that one answer lists every failing field. A failure of
- * the path, query or headers is answered at once.
+ * Create, PUT and PATCH validate their body themselves (attachValidation): the body is read once
+ * into fields and the schema's errors, which the service joins with the domain rules' so that one
+ * answer lists every failing field. A failure of the path, query or headers is answered at once.
  */
-function bodyErrors(request: FastifyRequest): FieldError[] {
+function bodyInput(request: FastifyRequest): BodyInput {
   const failure = request.validationError as
     | (Error & { validation?: AjvError[]; validationContext?: string })
     | undefined;
-  if (!failure) return [];
-  if (failure.validationContext !== 'body' || !failure.validation) throw failure;
-  return fieldErrors(failure.validation, 'body');
+  if (failure && (failure.validationContext !== 'body' || !failure.validation)) throw failure;
+  const schemaErrors: FieldError[] = failure?.validation ? fieldErrors(failure.validation, 'body') : [];
+  return readBody(request.body as unknown, schemaErrors);
 }
 
 const clientPath = (accountId: string, clientId: string) =>
@@ -83,7 +84,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { accountId } = request.params;
-      const created = await service.create(accountId, request.body, bodyErrors(request));
+      const created = await service.create(accountId, bodyInput(request));
       reply
         .code(201)
         .header('location', clientPath(accountId, created.client.clientId))
@@ -114,7 +115,24 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  /** PUT and PATCH differ only in their body and in how the service merges it. */
+  /** PUT and PATCH differ only in their body schema: the service merges either over the current client. */
+  const update = async (
+    request: FastifyRequest<{
+      Params: { accountId: string; clientId: string };
+      Headers: { 'if-match'?: string };
+    }>,
+    reply: FastifyReply,
+  ) => {
+    const { accountId, clientId } = request.params;
+    const updated = await service.update(
+      accountId,
+      clientId,
+      bodyInput(request),
+      request.headers['if-match'],
+    );
+    return reply.header('etag', updated.etag).send(updated.client);
+  };
+
   const updateOptions = <Body extends typeof ApiClientReplace | typeof ApiClientPatch>(
     summary: string,
     description: string,
@@ -144,17 +162,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'Fields are all required; clientId may be repeated but not changed (client-id-immutable).',
       ApiClientReplace,
     ),
-    async (request, reply) => {
-      const { accountId, clientId } = request.params;
-      const updated = await service.replace(
-        accountId,
-        clientId,
-        request.body,
-        request.headers['if-match'],
-        bodyErrors(request),
-      );
-      return reply.header('etag', updated.etag).send(updated.client);
-    },
+    update,
   );
 
   app.patch(
@@ -165,17 +173,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'to its default; objects merge member by member.',
       ApiClientPatch,
     ),
-    async (request, reply) => {
-      const { accountId, clientId } = request.params;
-      const updated = await service.patch(
-        accountId,
-        clientId,
-        request.body,
-        request.headers['if-match'],
-        bodyErrors(request),
-      );
-      return reply.header('etag', updated.etag).send(updated.client);
-    },
+    update,
   );
 
   app.delete(
@@ -218,43 +216,42 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => service.bulkDelete(request.params.accountId, request.body.clientIds),
   );
 
+  /** Reveal and regenerate: an admin's call that answers a secret, never to be cached. */
+  const secretOptions = (audit: string, summary: string, description: string) => ({
+    config: { access: 'write' as const, audit },
+    schema: {
+      tags: ['secrets'],
+      security,
+      summary,
+      description,
+      params: ClientParams,
+      response: { 200: Type.Ref('Secret'), ...problemResponses(400, 401, 403, 404, 429, 503) },
+    },
+  });
+  const noStore = (reply: FastifyReply, secret: string) => {
+    reply.header('cache-control', 'no-store');
+    return { secret };
+  };
+
   app.get(
     '/accounts/:accountId/api-clients/:clientId/secret',
-    {
-      config: { access: 'write', audit: 'api-client.secret.reveal' },
-      schema: {
-        tags: ['secrets'],
-        security,
-        summary: 'Reveal the current secret',
-        description: 'Forbidden when the service runs with SECRET_REVEAL_ENABLED=false.',
-        params: ClientParams,
-        response: { 200: Type.Ref('Secret'), ...problemResponses(400, 401, 403, 404, 429, 503) },
-      },
-    },
-    async (request, reply) => {
-      const secret = await service.revealSecret(request.params.accountId, request.params.clientId);
-      reply.header('cache-control', 'no-store');
-      return { secret };
-    },
+    secretOptions(
+      'api-client.secret.reveal',
+      'Reveal the current secret',
+      'Forbidden when the service runs with SECRET_REVEAL_ENABLED=false.',
+    ),
+    async (request, reply) =>
+      noStore(reply, await service.revealSecret(request.params.accountId, request.params.clientId)),
   );
 
   app.post(
     '/accounts/:accountId/api-clients/:clientId/secret',
-    {
-      config: { access: 'write', audit: 'api-client.secret.regenerate' },
-      schema: {
-        tags: ['secrets'],
-        security,
-        summary: 'Regenerate the secret',
-        description: "Keycloak's token endpoint refuses the previous secret at once.",
-        params: ClientParams,
-        response: { 200: Type.Ref('Secret'), ...problemResponses(400, 401, 403, 404, 429, 503) },
-      },
-    },
-    async (request, reply) => {
-      const secret = await service.regenerateSecret(request.params.accountId, request.params.clientId);
-      reply.header('cache-control', 'no-store');
-      return { secret };
-    },
+    secretOptions(
+      'api-client.secret.regenerate',
+      'Regenerate the secret',
+      "Keycloak's token endpoint refuses the previous secret at once.",
+    ),
+    async (request, reply) =>
+      noStore(reply, await service.regenerateSecret(request.params.accountId, request.params.clientId)),
   );
 };

@@ -1,0 +1,126 @@
+// Reading a request body into the fields it asks for and the errors found so far. The schema's
+// errors come from the route; the domain rules add theirs once the fields are known, and both
+// are answered together, so that a caller fixes a form in one round trip. A body that failed the
+// schema is still read, leniently, so that the rules can report every other failing field.
+import { type FieldError, ProblemError } from '../http/problem.js';
+import { DEFAULT_FIELDS } from './mapping.js';
+import { apiClientErrors, normaliseFields, type RuleContext } from './rules.js';
+import type { ApiClientFields, CapabilityType } from './schema.js';
+
+/** A request body, read once: no type here claims it is valid. */
+export interface BodyInput {
+  /** The body's clientId, when it is a string. */
+  clientId: string | undefined;
+  /** What the schema found wrong. */
+  errors: FieldError[];
+  /** The fields the body asks for over `base` (the defaults on create, the current client on update), normalised. */
+  over(base: ApiClientFields): ApiClientFields;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  !!value && typeof value === 'object' && !Array.isArray(value);
+
+export function readBody(raw: unknown, schemaErrors: FieldError[]): BodyInput {
+  const body = isObject(raw) ? raw : {};
+  return {
+    clientId: typeof body.clientId === 'string' ? body.clientId : undefined,
+    errors: schemaErrors,
+    over: (base) =>
+      normaliseFields(schemaErrors.length > 0 ? lenientFields(raw, base) : mergePatch(base, body)),
+  };
+}
+
+/**
+ * RFC 7396 over the editable fields of a body the schema accepted: a member set to null returns
+ * to its default, objects (back-channel logout) merge member by member. Create merges over the
+ * defaults and PUT sends every member, so all three writes share it.
+ */
+export function mergePatch(base: ApiClientFields, body: Record<string, unknown>): ApiClientFields {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [name, value] of Object.entries(body) as [keyof ApiClientFields | 'clientId', unknown][]) {
+    if (name === 'clientId' || value === undefined) continue;
+    if (value === null)
+      merged[name] = name === 'capabilityTypes' ? base.capabilityTypes : DEFAULT_FIELDS[name];
+    else if (name === 'backchannelLogout')
+      merged[name] = mergeBackchannel(base, value as Record<string, unknown>);
+    else merged[name] = value;
+  }
+  return merged as ApiClientFields;
+}
+
+function mergeBackchannel(
+  base: ApiClientFields,
+  patch: Record<string, unknown>,
+): ApiClientFields['backchannelLogout'] {
+  const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null));
+  return {
+    url: base.backchannelLogout?.url ?? '',
+    sessionRequired: base.backchannelLogout?.sessionRequired ?? false,
+    revokeOfflineSessions: base.backchannelLogout?.revokeOfflineSessions ?? false,
+    ...changes,
+  } as ApiClientFields['backchannelLogout'];
+}
+
+/**
+ * The fields of a body that failed schema validation, as far as they can be read: each member of
+ * the wrong type falls back to `base`, list items of the wrong type become "" (keeping indexes),
+ * so that the domain rules can still report every other failing field in the same answer.
+ */
+export function lenientFields(raw: unknown, base: ApiClientFields): ApiClientFields {
+  const body = isObject(raw) ? raw : {};
+  const text = (name: keyof ApiClientFields, fallback: string | null) =>
+    typeof body[name] === 'string' ? (body[name] as string) : body[name] === null ? null : fallback;
+  const list = (name: keyof ApiClientFields, fallback: string[]) =>
+    Array.isArray(body[name])
+      ? (body[name] as unknown[]).map((item) => (typeof item === 'string' ? item : ''))
+      : body[name] === null
+        ? [] // a merge patch's null: back to the default, no list
+        : fallback;
+  const types = Array.isArray(body.capabilityTypes)
+    ? (body.capabilityTypes as unknown[]).filter((t): t is CapabilityType => t === 'WebApp' || t === 'Script')
+    : base.capabilityTypes;
+  const backchannel = body.backchannelLogout;
+  return {
+    displayName: text('displayName', base.displayName),
+    description: text('description', base.description),
+    rootUrl: text('rootUrl', base.rootUrl),
+    homeUrl: text('homeUrl', base.homeUrl),
+    adminUrl: text('adminUrl', base.adminUrl),
+    redirectUris: list('redirectUris', base.redirectUris),
+    postLogoutRedirectUris: list('postLogoutRedirectUris', base.postLogoutRedirectUris),
+    webOrigins: list('webOrigins', base.webOrigins),
+    capabilityTypes: types.length > 0 ? types : base.capabilityTypes,
+    backchannelLogout: isObject(backchannel)
+      ? {
+          url: typeof backchannel.url === 'string' ? backchannel.url : (base.backchannelLogout?.url ?? ''),
+          sessionRequired: backchannel.sessionRequired === true,
+          revokeOfflineSessions: backchannel.revokeOfflineSessions === true,
+        }
+      : backchannel === null
+        ? null
+        : base.backchannelLogout,
+    scopes: list('scopes', base.scopes),
+    enabled: typeof body.enabled === 'boolean' ? body.enabled : base.enabled,
+  };
+}
+
+/** Schema errors first, then the domain's for fields the schema did not already flag. */
+export function mergeErrors(schemaErrors: FieldError[], domainErrors: FieldError[]): FieldError[] {
+  const flagged = schemaErrors.map((error) => error.pointer);
+  const covered = (pointer: string) =>
+    flagged.some((p) => pointer === p || pointer.startsWith(`${p}/`) || p.startsWith(`${pointer}/`));
+  return [...schemaErrors, ...domainErrors.filter((error) => !covered(error.pointer))];
+}
+
+/** Throws validation-failed with every failing field: the schema's, `extra`, and the rules'. */
+export function assertValid(
+  fields: ApiClientFields,
+  input: BodyInput,
+  context: RuleContext,
+  extra: FieldError[] = [],
+): void {
+  const errors = mergeErrors(input.errors, [...extra, ...apiClientErrors(fields, context)]);
+  if (errors.length > 0) {
+    throw new ProblemError('validation-failed', `${errors.length} field(s) failed validation`, { errors });
+  }
+}

@@ -1,0 +1,64 @@
+// Each account's limit of API clients: the configured default, or the account's own override,
+// kept in Keycloak as the client role `limit.<account>` (attribute maxApiClients) of the
+// service's own client.
+import { isConflict, isNotFound } from '../keycloak/errors.js';
+import { createTtlCache } from '../lib/cache.js';
+import type { ServiceClientRoles } from './service-client.js';
+
+const limitRole = (accountId: string) => `limit.${accountId}`;
+
+export interface LimitOptions {
+  defaultMaxApiClients: number;
+  /**
+   * How long a replica keeps an account's limit; 0 reads it from Keycloak every time. Looking up
+   * an account with no limit of its own is a miss in Keycloak, which turned out costly next to the
+   * account query on a large realm (README, performance). A change made here is seen here at once,
+   * on other replicas within the TTL.
+   */
+  cacheTtlMs?: number;
+}
+
+export function createLimits(roles: ServiceClientRoles, options: LimitOptions) {
+  const cache = createTtlCache<string, number>({
+    ttlMs: options.cacheTtlMs ?? 10_000,
+    load: async (accountId) => {
+      const role = await roles.find('limits.get', limitRole(accountId));
+      const value = Number(role?.attributes?.maxApiClients?.[0]);
+      return role && Number.isInteger(value) ? value : options.defaultMaxApiClients;
+    },
+  });
+
+  return {
+    maxFor: (accountId: string): Promise<number> => cache.get(accountId),
+
+    /** Sets the account's own limit, or (null) returns it to the default. */
+    async set(accountId: string, maxApiClients: number | null): Promise<number> {
+      cache.delete(accountId);
+      try {
+        const name = limitRole(accountId);
+        if (maxApiClients === null) {
+          await roles.delete('limits.delete', name).catch((error) => {
+            if (!isNotFound(error)) throw error;
+          });
+          return options.defaultMaxApiClients;
+        }
+        const role = {
+          name,
+          description: `API Clients service: maximum number of API clients of account ${accountId}`,
+          attributes: { maxApiClients: [String(maxApiClients)] },
+        };
+        try {
+          await roles.create('limits.create', role);
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+          await roles.update('limits.update', name, role);
+        }
+        return maxApiClients;
+      } finally {
+        cache.delete(accountId);
+      }
+    },
+  };
+}
+
+export type Limits = ReturnType<typeof createLimits>;

@@ -1,0 +1,27 @@
+// HTTP versioning of the resource: a weak ETag over the client as the caller sees it, and the
+// If-Match precondition of PUT, PATCH and DELETE.
+import { createHash } from 'node:crypto';
+import { ProblemError } from '../http/problem.js';
+import type { ApiClient } from './schema.js';
+
+export interface Versioned {
+  client: ApiClient;
+  etag: string;
+}
+
+export function etagOf(client: ApiClient): string {
+  return `W/"${createHash('sha256').update(JSON.stringify(client)).digest('base64url').slice(0, 27)}"`;
+}
+
+export const versioned = (client: ApiClient): Versioned => ({ client, etag: etagOf(client) });
+
+/** Throws precondition-failed unless If-Match is absent, `*`, or names the current ETag (weakly compared). */
+export function checkPrecondition(current: ApiClient, ifMatch: string | undefined): void {
+  if (ifMatch === undefined) return;
+  const etag = etagOf(current);
+  const accepted = ifMatch.split(',').map((tag) => tag.trim());
+  const strip = (tag: string) => tag.replace(/^W\//, '');
+  if (!accepted.includes('*') && !accepted.some((tag) => strip(tag) === strip(etag))) {
+    throw new ProblemError('precondition-failed', `If-Match does not match the current ETag ${etag}`);
+  }
+}

@@ -1,0 +1,134 @@
+// Writes of several Keycloak calls, each with its undo: no half-done work. A create that fails
+// after Keycloak made the client removes it again (found by clientId and createdAt when Keycloak's
+// answer was lost); an update that fails puts back the scopes and the representation as they were.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { keycloakUnavailable } from '../http/problem.js';
+import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import { isConflict } from '../keycloak/errors.js';
+import { type Catalogue, scopeIdOf } from './catalogue.js';
+import type { Loaded } from './directory.js';
+import { clientIdTaken } from './errors.js';
+import {
+  CREATED_AT_ATTRIBUTE,
+  type CreatePlan,
+  fieldsOf,
+  fromClientRepresentation,
+  toClientRepresentation,
+} from './mapping.js';
+import { isManagedBy } from './ownership.js';
+import type { ApiClient, ApiClientFields } from './schema.js';
+
+export function createWrites(gateway: ClientsGateway) {
+  /** Removes what a failed create left, found by id or, when Keycloak's answer was lost, by clientId. */
+  async function undoCreate(
+    plan: CreatePlan,
+    accountId: string,
+    knownId: string | undefined,
+    cause: unknown,
+  ): Promise<never> {
+    const { clientId } = plan.rep as { clientId: string };
+    const createdAt = (plan.rep.attributes as Record<string, string>)[CREATED_AT_ATTRIBUTE];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const leftover = knownId ?? (await gateway.findByClientId(clientId));
+        const id = typeof leftover === 'string' ? leftover : leftover?.id;
+        const ours =
+          typeof leftover === 'string' ||
+          (leftover !== undefined &&
+            isManagedBy(leftover, accountId) &&
+            (leftover.attributes as Record<string, unknown> | undefined)?.[CREATED_AT_ATTRIBUTE] ===
+              createdAt);
+        if (id && ours) await gateway.remove(id);
+        throw cause;
+      } catch (error) {
+        if (error === cause) throw error;
+        await sleep(100 * (attempt + 1));
+      }
+    }
+    throw keycloakUnavailable(
+      `Keycloak failed while ${clientId} was created, and what was created could not be removed yet; ` +
+        'retry the create, or delete the client',
+      cause,
+    );
+  }
+
+  return {
+    /** Creates the client as planned and reads its secret; undone on any failure. */
+    async create(plan: CreatePlan, accountId: string): Promise<{ id: string; secret: string }> {
+      let id: string;
+      try {
+        id = await gateway.create(plan.rep);
+      } catch (error) {
+        if (isConflict(error)) throw clientIdTaken(plan.rep.clientId as string);
+        // The answer may be lost after Keycloak created the client: look for it and remove it.
+        return undoCreate(plan, accountId, undefined, error);
+      }
+      try {
+        if (plan.fixUp) await gateway.update(id, plan.fixUp);
+        // No half-done work: a client whose secret nobody got goes again.
+        return { id, secret: await gateway.getSecret(id) };
+      } catch (error) {
+        return undoCreate(plan, accountId, id, error);
+      }
+    },
+
+    /**
+     * Writes new fields over a loaded client: the representation, then the catalogue scopes one
+     * by one (Keycloak ignores scope lists on update). A failure puts back what was written.
+     */
+    async update(
+      accountId: string,
+      loaded: Loaded,
+      before: ApiClient,
+      fields: ApiClientFields,
+      catalogue: Catalogue,
+      createdAtIfMissing: string,
+    ): Promise<ApiClient> {
+      const createdAt = before.createdAt ?? createdAtIfMissing;
+      const rep = toClientRepresentation(before.clientId, accountId, createdAt, fields);
+      const toAdd = fields.scopes.filter((scope) => !before.scopes.includes(scope));
+      const toRemove = before.scopes.filter((scope) => !fields.scopes.includes(scope));
+      const scopeId = (name: string) => scopeIdOf(catalogue, name);
+
+      await gateway.update(loaded.id, rep);
+      const added: string[] = [];
+      const removed: string[] = [];
+      try {
+        for (const scope of toAdd) {
+          await gateway.addDefaultScope(loaded.id, scopeId(scope));
+          added.push(scope);
+        }
+        for (const scope of toRemove) {
+          await gateway.removeDefaultScope(loaded.id, scopeId(scope));
+          removed.push(scope);
+        }
+      } catch (error) {
+        try {
+          // Undo in reverse: scopes, then the representation as it was.
+          for (const scope of removed) await gateway.addDefaultScope(loaded.id, scopeId(scope));
+          for (const scope of added) await gateway.removeDefaultScope(loaded.id, scopeId(scope));
+          await gateway.update(
+            loaded.id,
+            toClientRepresentation(before.clientId, accountId, createdAt, fieldsOf(before)),
+          );
+        } catch {
+          throw keycloakUnavailable(
+            `Keycloak failed during the change of ${before.clientId}, and part of it could not be undone yet; ` +
+              'read the client and send the change again',
+            error,
+          );
+        }
+        throw error;
+      }
+      const defaultScopes = new Set(loaded.rep.defaultClientScopes ?? []);
+      for (const scope of toAdd) defaultScopes.add(scope);
+      for (const scope of toRemove) defaultScopes.delete(scope);
+      return fromClientRepresentation(
+        { ...loaded.rep, ...rep, defaultClientScopes: [...defaultScopes] },
+        catalogue.names,
+      );
+    },
+  };
+}
+
+export type Writes = ReturnType<typeof createWrites>;

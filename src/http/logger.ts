@@ -1,0 +1,36 @@
+// The service's log options, in one place for the app, the tests and the benchmark: JSON lines
+// (pino), secrets and tokens redacted by configuration rather than by care.
+import type { LoggerOptions } from 'pino';
+
+const secretKeys = [
+  'secret',
+  'client_secret',
+  'clientSecret',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'password',
+];
+
+/**
+ * Paths that never reach a log line in clear: credentials in headers, and any member named like a
+ * secret or a token, at the top of a log object or up to three levels down (pino's wildcards
+ * match one level each).
+ */
+export const redactPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  ...secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
+];
+
+export const redaction = { paths: redactPaths, censor: '[redacted]' };
+
+/** pino options at `level`; pretty output only when the caller says stdout is a terminal (server.ts). */
+export function loggerOptions(level: string, { pretty = false }: { pretty?: boolean } = {}): LoggerOptions {
+  return {
+    level,
+    redact: redaction,
+    ...(pretty ? { transport: { target: 'pino-pretty' } } : {}),
+  };
+}
