@@ -1,49 +1,254 @@
-// npm run dev: the quick start. Starts the pinned Keycloak from the local distribution (or uses
-// KEYCLOAK_URL), then the service on http://localhost:3000 with Swagger UI at /docs.
-// Ctrl-C stops both.
-import closeWithGrace from 'close-with-grace';
-import { buildApp } from '../src/app.js';
+// npm run dev [-- --watch] [-- --keycloak-port N]: the quick start. Checks the service's port,
+// starts the pinned Keycloak from the local distribution (or uses KEYCLOAK_URL), lets the Swagger
+// UI client log in on the service's port, then runs the service (src/main.ts) on
+// http://localhost:$PORT with Swagger UI at /docs. With --watch, a code change restarts the
+// service only; Keycloak stays up.
+//
+// Cleaning up is set up before anything starts: Ctrl-C (or SIGTERM, SIGHUP) at any moment, also
+// while Keycloak boots, stops the service and then Keycloak; a second Ctrl-C kills both at once.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import { loadConfig } from '../src/config.js';
-import { freePort, type RunningKeycloak, startLocalKeycloak, waitForRealm } from './lib/keycloak-local.js';
+import {
+  bootstrapAdmin,
+  freePort,
+  InterruptedError,
+  MissingPrerequisiteError,
+  projectRoot,
+  type RunningKeycloak,
+  realmName,
+  startLocalKeycloak,
+  waitForRealm,
+} from './lib/keycloak-local.js';
+
+const minimumNode = [22, 12];
+const preferredKeycloakPort = 8080;
+
+const { values: args } = parseArgs({
+  options: { watch: { type: 'boolean', default: false }, 'keycloak-port': { type: 'string' } },
+});
 
 let keycloak: RunningKeycloak | undefined;
-let keycloakUrl = process.env.KEYCLOAK_URL;
-if (keycloakUrl) {
-  await waitForRealm(keycloakUrl);
-} else {
-  const preferred = 8080;
-  const httpPort = (await isFree(preferred)) ? preferred : await freePort();
-  keycloak = await startLocalKeycloak({ httpPort });
-  keycloakUrl = keycloak.url;
+let service: ChildProcess | undefined;
+const shutdown = new AbortController();
+
+function say(message: string): void {
+  process.stderr.write(`[dev] ${message}\n`);
 }
 
-const config = loadConfig({
-  KEYCLOAK_CLIENT_SECRET: 'api-clients-service-dev-secret',
-  CORS_ORIGINS: 'http://localhost:3000',
-  ...process.env,
-  KEYCLOAK_URL: keycloakUrl,
-});
-const app = await buildApp(config);
-closeWithGrace({ delay: 15_000 }, async () => {
-  await app.close();
-  await keycloak?.stop();
-});
-await app.listen({ host: config.host, port: config.port });
+function fail(message: string): never {
+  process.stderr.write(`\n${message}\n\n`);
+  process.exit(1);
+}
 
-const base = `http://localhost:${config.port}`;
-console.log(`
+/** SIGKILL to a process group, synchronously; false when it is gone. */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stopService(): Promise<void> {
+  const child = service;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  killGroup(child.pid, 'SIGTERM');
+  // the service finishes in-flight requests for up to 10 s
+  if ((await Promise.race([exited, sleep(15_000, 'timeout')])) === 'timeout') killGroup(child.pid, 'SIGKILL');
+}
+
+async function stopAll(): Promise<void> {
+  await stopService();
+  await keycloak?.stop();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (shutdown.signal.aborted) {
+    say(`second ${signal}: killing the service and Keycloak now`);
+    killGroup(service?.pid, 'SIGKILL');
+    keycloak?.kill();
+    process.exit(1);
+  }
+  say(`${signal}: stopping ${keycloak ? 'the service and Keycloak' : 'the service'} (again to kill at once)`);
+  shutdown.abort(new InterruptedError(signal));
+  stopAll().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      say(`stopping failed: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
+
+// Before anything is spawned, so that no moment is left without them.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+// Last resort when the process ends any other way (an uncaught error): nothing outlives it.
+process.on('exit', () => {
+  killGroup(service?.pid, 'SIGKILL');
+  keycloak?.kill();
+});
+
+try {
+  await main();
+} catch (error) {
+  if (!shutdown.signal.aborted) {
+    await stopAll();
+    if (error instanceof MissingPrerequisiteError || error instanceof InterruptedError)
+      fail((error as Error).message);
+    throw error;
+  }
+  // a signal is stopping everything; its handler exits
+}
+
+async function main(): Promise<void> {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major < (minimumNode[0] ?? 0) || (major === minimumNode[0] && minor < (minimumNode[1] ?? 0)))
+    fail(
+      `Node.js ${process.versions.node} is too old: this project needs ${minimumNode.join('.')} or newer (24 LTS recommended).`,
+    );
+
+  // Variables from .env (git-ignored; see .env.example) when there is one; the environment wins.
+  const envFile = join(projectRoot, '.env');
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+
+  // The whole configuration checked before Keycloak boots: a typo fails now, not in a minute.
+  const port = Number(process.env.PORT ?? 3000);
+  const serviceEnv: NodeJS.ProcessEnv = {
+    KEYCLOAK_CLIENT_SECRET: 'api-clients-service-dev-secret',
+    CORS_ORIGINS: `http://localhost:${port}`,
+    ...process.env,
+  };
+  // an empty KEYCLOAK_URL (e.g. `KEYCLOAK_URL=` in .env) means: start the local Keycloak
+  if (!serviceEnv.KEYCLOAK_URL) delete serviceEnv.KEYCLOAK_URL;
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({ KEYCLOAK_URL: 'http://127.0.0.1:8080', ...serviceEnv });
+  } catch (error) {
+    fail(`Invalid configuration: ${(error as Error).message}`);
+  }
+  if (!(await canListen(config.host, config.port)))
+    fail(
+      `Port ${config.port} on ${config.host} is in use (another \`npm run dev\` or \`npm start\`?).\n` +
+        `Stop that process, or run the service on another port: PORT=${config.port + 1} npm run dev`,
+    );
+
+  let keycloakUrl = serviceEnv.KEYCLOAK_URL;
+  if (keycloakUrl) {
+    say(`using KEYCLOAK_URL=${keycloakUrl}`);
+    await waitForRealm(keycloakUrl);
+  } else {
+    keycloak = await startLocalKeycloak({
+      httpPort: await keycloakPort(),
+      signal: shutdown.signal,
+      onSpawn: (started) => {
+        keycloak = started;
+      },
+    });
+    keycloakUrl = keycloak.url;
+  }
+  await allowDocsLogin(keycloakUrl, config.auth.docsClientId, config.port);
+
+  service = spawn(process.execPath, serviceArgs(args.watch ?? false), {
+    cwd: projectRoot,
+    env: { ...serviceEnv, KEYCLOAK_URL: keycloakUrl },
+    stdio: ['ignore', 'inherit', 'inherit'],
+    // its own process group: Ctrl-C reaches this script only, which stops the service once, then Keycloak
+    detached: true,
+  });
+  service.once('exit', (code, signal) => {
+    if (shutdown.signal.aborted) return;
+    say(`the service exited (${signal ?? `code ${code}`}); stopping Keycloak`);
+    shutdown.abort(new Error('service exited'));
+    void (keycloak?.stop() ?? Promise.resolve()).then(() => process.exit(code ?? 1));
+  });
+  const base = `http://localhost:${config.port}`;
+  await waitForService(`http://${probeHost(config.host)}:${config.port}/healthz`);
+  console.log(`
 API Clients service: ${base}   (Swagger UI: ${base}/docs)
 Keycloak:            ${keycloakUrl}   (admin console: admin / admin)
 Demo users (password = username): alice (admin of acme), victor (viewer of acme),
   gina (admin of globex), mira (viewer of acme and globex), paula (platform admin)
-Press Ctrl-C to stop the service${keycloak ? ' and Keycloak' : ''}.
+${args.watch ? 'Watching src/: a change restarts the service; Keycloak stays up.\n' : ''}Press Ctrl-C to stop the service${keycloak ? ' and Keycloak' : ''}.
 `);
+}
 
-async function isFree(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net');
+function serviceArgs(watch: boolean): string[] {
+  if (!watch) return ['--import', 'tsx', 'src/main.ts'];
+  const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+  return [tsxCli, 'watch', '--clear-screen=false', 'src/main.ts'];
+}
+
+/** 8080 when free, else --keycloak-port, else any free port, said out loud. */
+async function keycloakPort(): Promise<number> {
+  if (args['keycloak-port']) return Number(args['keycloak-port']);
+  if (await canListen('127.0.0.1', preferredKeycloakPort)) return preferredKeycloakPort;
+  const port = await freePort();
+  say(
+    `port ${preferredKeycloakPort} is in use (a Keycloak left running? \`npm run keycloak -- status\`); ` +
+      `starting Keycloak on port ${port} instead`,
+  );
+  return port;
+}
+
+async function canListen(host: string, port: number): Promise<boolean> {
+  if (port === 0) return true;
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+function probeHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function waitForService(healthUrl: string): Promise<void> {
+  while (!shutdown.signal.aborted) {
+    try {
+      if ((await fetch(healthUrl, { signal: AbortSignal.timeout(2000) })).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(300);
+  }
+}
+
+/**
+ * Swagger UI logs in through the realm's docs client, whose redirect URIs name port 3000. On
+ * another port, add that port's redirect URIs through the admin API with the bootstrap admin
+ * (a development Keycloak only; a Keycloak of KEYCLOAK_URL may refuse, then say what to add).
+ */
+async function allowDocsLogin(keycloakUrl: string, docsClientId: string, port: number): Promise<void> {
+  const wanted = ['localhost', '127.0.0.1'].map(
+    (host) => `http://${host}:${port}/docs/static/oauth2-redirect.html`,
+  );
+  try {
+    const admin = new KeycloakAdminClient({ baseUrl: keycloakUrl, realmName: 'master' });
+    await admin.auth({ grantType: 'password', clientId: 'admin-cli', ...bootstrapAdmin });
+    admin.setConfig({ realmName });
+    const [client] = await admin.clients.find({ clientId: docsClientId });
+    if (!client?.id) throw new Error(`no client ${docsClientId} in realm ${realmName}`);
+    const redirectUris = client.redirectUris ?? [];
+    const missing = wanted.filter((uri) => !redirectUris.includes(uri));
+    if (missing.length === 0) return;
+    await admin.clients.update({ id: client.id }, { ...client, redirectUris: [...redirectUris, ...missing] });
+    say(`Swagger UI login: ${docsClientId} now accepts ${missing.join(' and ')}`);
+  } catch (error) {
+    say(
+      `Swagger UI login may fail on port ${port}: could not update ${docsClientId} (${(error as Error).message}); ` +
+        `add ${wanted.join(' and ')} to its valid redirect URIs`,
+    );
+  }
 }

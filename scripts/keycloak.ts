@@ -10,10 +10,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   cacheDir,
+  checkPrerequisites,
   ensureBuilt,
   ensureDistribution,
+  InterruptedError,
   isReady,
+  MissingPrerequisiteError,
   pinnedKeycloakVersion,
+  type RunningKeycloak,
   startLocalKeycloak,
 } from './lib/keycloak-local.js';
 
@@ -44,68 +48,102 @@ function isAlive(pid: number): boolean {
   }
 }
 
-switch (positionals[0]) {
-  case 'fetch': {
-    const home = ensureDistribution();
-    ensureBuilt(home);
-    console.log(`Keycloak ${pinnedKeycloakVersion()} is ready to start: ${home}`);
-    break;
-  }
-  case 'start': {
-    const previous = readState();
-    if (previous && isAlive(previous.pid)) {
-      console.log(`Keycloak already running at ${previous.url} (pid ${previous.pid})`);
+try {
+  await command(positionals[0]);
+} catch (error) {
+  if (!(error instanceof MissingPrerequisiteError || error instanceof InterruptedError)) throw error;
+  process.stderr.write(`\n${error.message}\n\n`);
+  process.exitCode = 1;
+}
+
+async function command(name: string | undefined): Promise<void> {
+  switch (name) {
+    case 'fetch': {
+      checkPrerequisites();
+      const home = ensureDistribution();
+      ensureBuilt(home);
+      console.log(`Keycloak ${pinnedKeycloakVersion()} is ready to start: ${home}`);
       break;
     }
-    const keycloak = await startLocalKeycloak({ httpPort: values.port ? Number(values.port) : undefined });
-    console.log(`KEYCLOAK_URL=${keycloak.url}`);
-    if (values.detach) {
-      const state: DetachedState = {
-        pid: keycloak.pid,
-        url: keycloak.url,
-        managementUrl: keycloak.managementUrl,
-        logFile: keycloak.logFile,
-      };
-      writeFileSync(stateFile, JSON.stringify(state, null, 2));
-      console.log(`Stop it with: npm run keycloak -- stop`);
+    case 'start': {
+      const previous = readState();
+      if (previous && isAlive(previous.pid)) {
+        console.log(`Keycloak already running at ${previous.url} (pid ${previous.pid})`);
+        break;
+      }
+      // In the foreground, Ctrl-C at any moment (also while it boots) stops it: the handler comes first.
+      let keycloak: RunningKeycloak | undefined;
+      const interrupted = new AbortController();
+      if (!values.detach) {
+        const shutdown = async (): Promise<void> => {
+          if (interrupted.signal.aborted) {
+            keycloak?.kill();
+            process.exit(1);
+          }
+          interrupted.abort(new InterruptedError('interrupted'));
+          await keycloak?.stop();
+          process.exit(0);
+        };
+        process.on('SIGINT', shutdown);
+        process.on('SIGTERM', shutdown);
+        process.on('SIGHUP', shutdown);
+        process.on('exit', () => keycloak?.kill());
+      }
+      try {
+        keycloak = await startLocalKeycloak({
+          httpPort: values.port ? Number(values.port) : undefined,
+          signal: interrupted.signal,
+          onSpawn: (started) => {
+            keycloak = started;
+          },
+        });
+      } catch (error) {
+        if (interrupted.signal.aborted) break; // the handler exits
+        throw error;
+      }
+      console.log(`KEYCLOAK_URL=${keycloak.url}`);
+      if (values.detach) {
+        const state: DetachedState = {
+          pid: keycloak.pid,
+          url: keycloak.url,
+          managementUrl: keycloak.managementUrl,
+          logFile: keycloak.logFile,
+        };
+        writeFileSync(stateFile, JSON.stringify(state, null, 2));
+        console.log(`Stop it with: npm run keycloak -- stop`);
+        break;
+      }
+      console.log('Press Ctrl-C to stop it.');
+      setInterval(() => undefined, 1 << 30);
       break;
     }
-    console.log('Press Ctrl-C to stop it.');
-    const shutdown = async (): Promise<void> => {
-      await keycloak.stop();
-      process.exit(0);
-    };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
-    setInterval(() => undefined, 1 << 30);
-    break;
-  }
-  case 'stop': {
-    const state = readState();
-    if (!state || !isAlive(state.pid)) {
-      console.log('No detached Keycloak is running.');
+    case 'stop': {
+      const state = readState();
+      if (!state || !isAlive(state.pid)) {
+        console.log('No detached Keycloak is running.');
+        rmSync(stateFile, { force: true });
+        break;
+      }
+      process.kill(-state.pid, 'SIGTERM');
+      for (let i = 0; i < 100 && isAlive(state.pid); i++) await new Promise((r) => setTimeout(r, 200));
+      if (isAlive(state.pid)) process.kill(-state.pid, 'SIGKILL');
       rmSync(stateFile, { force: true });
+      console.log(`Stopped Keycloak (pid ${state.pid}).`);
       break;
     }
-    process.kill(-state.pid, 'SIGTERM');
-    for (let i = 0; i < 100 && isAlive(state.pid); i++) await new Promise((r) => setTimeout(r, 200));
-    if (isAlive(state.pid)) process.kill(-state.pid, 'SIGKILL');
-    rmSync(stateFile, { force: true });
-    console.log(`Stopped Keycloak (pid ${state.pid}).`);
-    break;
-  }
-  case 'status': {
-    const state = readState();
-    if (state && isAlive(state.pid)) {
-      console.log(
-        `Keycloak at ${state.url} (pid ${state.pid}), ready: ${await isReady(state.managementUrl)}`,
-      );
-    } else {
-      console.log('No detached Keycloak is running.');
+    case 'status': {
+      const state = readState();
+      if (state && isAlive(state.pid)) {
+        console.log(
+          `Keycloak at ${state.url} (pid ${state.pid}), ready: ${await isReady(state.managementUrl)}`,
+        );
+      } else {
+        console.log('No detached Keycloak is running.');
+      }
+      break;
     }
-    break;
+    default:
+      console.error('usage: npm run keycloak -- <fetch|start|stop|status> [--detach] [--port N]');
+      process.exitCode = 2;
   }
-  default:
-    console.error('usage: npm run keycloak -- <fetch|start|stop|status> [--detach] [--port N]');
-    process.exitCode = 2;
 }

@@ -1,8 +1,8 @@
-// The only file that touches the process: configuration from the environment, logger,
-// listen, and graceful shutdown on SIGTERM / SIGINT.
+// The server's process concerns: logger, listen, and graceful shutdown on SIGTERM / SIGINT.
+// src/main.ts is the entry point that calls it with the configuration from the environment.
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { type Config, loadConfig } from './config.js';
+import type { Config } from './config.js';
 import { loggerOptions } from './http/logger.js';
 
 export async function startServer(config: Config): Promise<Awaited<ReturnType<typeof buildApp>>> {
@@ -16,15 +16,4 @@ export async function startServer(config: Config): Promise<Awaited<ReturnType<ty
   });
   await app.listen({ host: config.host, port: config.port });
   return app;
-}
-
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/src/server.ts')) {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    process.stderr.write(`Invalid configuration: ${(error as Error).message}\n`);
-    process.exit(1);
-  }
-  await startServer(config);
 }

@@ -10,7 +10,7 @@ export interface BenchOptions {
   /** Each measured run is cut in this many slices, service and direct alternating (ABBA). */
   slices: number;
   connections: number;
-  /** Keycloak release to start (26.x); undefined = the pinned one from .env. */
+  /** Keycloak release to start (26.x); undefined = the pinned one from keycloak/version. */
   keycloakVersion?: string;
   clientsPerAccount: number;
   seedConcurrency: number;

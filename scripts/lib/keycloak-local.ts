@@ -10,29 +10,38 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
 export const realmFile = join(projectRoot, 'keycloak', 'realm-platform.json');
 export const serverConfFile = join(projectRoot, 'keycloak', 'keycloak.conf');
+/** The one place the Keycloak version is pinned (compose repeats it as its default; a test compares). */
+export const versionFile = join(projectRoot, 'keycloak', 'version');
 export const realmName = 'platform';
 
 /** Demo credentials of the realm import; the bootstrap admin is for the master realm's console only. */
 export const bootstrapAdmin = { username: 'admin', password: 'admin' };
 
+/** Java releases Keycloak 26 runs on. */
+export const supportedJavaMajors = [17, 21, 25];
+
 export function pinnedKeycloakVersion(): string {
-  const text = readFileSync(join(projectRoot, '.env'), 'utf8');
-  const match = /^KEYCLOAK_VERSION=(\S+)$/m.exec(text);
-  if (!match?.[1]) throw new Error('KEYCLOAK_VERSION is missing from .env');
-  return match[1];
+  const version = readFileSync(versionFile, 'utf8').trim();
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`${versionFile} must hold a version like 26.7.3`);
+  return version;
 }
 
 export function cacheDir(): string {
@@ -43,53 +52,185 @@ function log(message: string): void {
   process.stderr.write(`[keycloak] ${message}\n`);
 }
 
+/** A tool this machine lacks; the message says what to install, one line per missing tool. */
+export class MissingPrerequisiteError extends Error {
+  override name = 'MissingPrerequisiteError';
+}
+
+/** A child process ended by a signal (Ctrl-C reaches the whole foreground process group). */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
   const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
   if (result.error) throw result.error;
+  if (result.signal) throw new InterruptedError(`${command} was stopped by ${result.signal}`);
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
 }
 
-/** A JDK able to run Keycloak 26 (17, 21 or 25): JAVA_HOME when set, else the newest under /usr/lib/jvm. */
-export function findJavaHome(): string {
-  if (process.env.JAVA_HOME && existsSync(join(process.env.JAVA_HOME, 'bin', 'java')))
-    return process.env.JAVA_HOME;
-  const jvmDir = '/usr/lib/jvm';
-  const candidates = existsSync(jvmDir)
-    ? readdirSync(jvmDir)
-        .map((name) => ({ name, major: Number(/(?:^|-)(\d+)(?:[.-]|$)/.exec(name)?.[1] ?? 0) }))
-        .filter(
-          ({ name, major }) => [17, 21, 25].includes(major) && existsSync(join(jvmDir, name, 'bin', 'java')),
-        )
-        .sort((a, b) => b.major - a.major)
-    : [];
-  const best = candidates[0];
-  if (!best) throw new Error('No JDK 17, 21 or 25 found: set JAVA_HOME or install one under /usr/lib/jvm');
-  return join(jvmDir, best.name);
+/** The executable's full path when it is on PATH. */
+export function onPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, command);
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
 }
 
-/** Downloads (once, through Maven) and unpacks the distribution; returns its home folder. */
-export function ensureDistribution(version = pinnedKeycloakVersion()): string {
-  const home = join(cacheDir(), `keycloak-${version}`);
-  if (existsSync(join(home, 'bin', 'kc.sh'))) return home;
-  mkdirSync(cacheDir(), { recursive: true });
-  const artifact = `org.keycloak:keycloak-quarkus-dist:${version}:tar.gz`;
-  const tarball = join(
-    homedir(),
-    '.m2',
-    'repository',
-    'org',
-    'keycloak',
-    'keycloak-quarkus-dist',
-    version,
-    `keycloak-quarkus-dist-${version}.tar.gz`,
-  );
-  if (!existsSync(tarball)) {
-    log(`downloading ${artifact} with Maven`);
-    run('mvn', ['-B', '-q', 'dependency:get', `-Dartifact=${artifact}`, '-Dtransitive=false']);
+/** The major version of the Java in `home`: from its `release` file, else from `java -version`. */
+export function javaMajor(home: string): number | undefined {
+  let version: string | undefined;
+  try {
+    version = /^JAVA_VERSION="([^"]+)"/m.exec(readFileSync(join(home, 'release'), 'utf8'))?.[1];
+  } catch {
+    const result = spawnSync(join(home, 'bin', 'java'), ['-version'], { encoding: 'utf8', timeout: 15_000 });
+    version = /version "([^"]+)"/.exec(`${result.stderr ?? ''}`)?.[1];
   }
-  log(`unpacking ${tarball}`);
-  run('tar', ['xzf', tarball, '-C', cacheDir()]);
+  if (!version) return undefined;
+  // "1.8.0_392" is Java 8; "17.0.15" and "25" are themselves
+  const [first, second] = version.split('.').map(Number);
+  return first === 1 ? second : first;
+}
+
+function javaCandidates(): Array<{ home: string; from: string }> {
+  const candidates: Array<{ home: string; from: string }> = [];
+  const javaOnPath = onPath('java');
+  // /usr/bin/java -> /etc/alternatives/java -> /usr/lib/jvm/java-17-openjdk-amd64/bin/java
+  if (javaOnPath) candidates.push({ home: dirname(dirname(realpathSync(javaOnPath))), from: 'java on PATH' });
+  const folders: Array<[string, string]> = [['/usr/lib/jvm', '']];
+  if (process.platform === 'darwin') {
+    folders.push(
+      ['/Library/Java/JavaVirtualMachines', 'Contents/Home'],
+      [join(homedir(), 'Library', 'Java', 'JavaVirtualMachines'), 'Contents/Home'],
+      ['/opt/homebrew/opt', 'libexec/openjdk.jdk/Contents/Home'],
+      ['/usr/local/opt', 'libexec/openjdk.jdk/Contents/Home'],
+    );
+  }
+  for (const [folder, inside] of folders) {
+    if (!existsSync(folder)) continue;
+    for (const name of readdirSync(folder)) {
+      if (folder.endsWith('/opt') && !name.startsWith('openjdk')) continue;
+      candidates.push({ home: join(folder, name, inside), from: folder });
+    }
+  }
+  return candidates.filter(({ home }) => existsSync(join(home, 'bin', 'java')));
+}
+
+let foundJavaHome: string | undefined;
+
+/**
+ * A Java able to run Keycloak 26 (17, 21 or 25): JAVA_HOME when it is one of those, else the
+ * newest such Java among the one on PATH, /usr/lib/jvm and (macOS) the JavaVirtualMachines and
+ * Homebrew folders.
+ */
+export function findJavaHome(): string {
+  if (foundJavaHome) return foundJavaHome;
+  const wanted = supportedJavaMajors.join(', ');
+  const javaHome = process.env.JAVA_HOME;
+  if (javaHome) {
+    const major = existsSync(join(javaHome, 'bin', 'java')) ? javaMajor(javaHome) : undefined;
+    if (major !== undefined && supportedJavaMajors.includes(major)) {
+      foundJavaHome = javaHome;
+      return javaHome;
+    }
+    log(
+      major === undefined
+        ? `JAVA_HOME=${javaHome} holds no bin/java; looking elsewhere`
+        : `JAVA_HOME=${javaHome} is Java ${major}, Keycloak needs ${wanted}; looking elsewhere`,
+    );
+  }
+  const seen = javaCandidates().map((candidate) => ({ ...candidate, major: javaMajor(candidate.home) }));
+  const best = seen
+    .filter(({ major }) => major !== undefined && supportedJavaMajors.includes(major))
+    .sort((a, b) => (b.major ?? 0) - (a.major ?? 0))[0];
+  if (best) {
+    foundJavaHome = best.home;
+    return best.home;
+  }
+  const found = seen.map(({ home, major }) => `${home} (Java ${major ?? '?'})`).join(', ');
+  throw new MissingPrerequisiteError(
+    `a Java ${wanted} (JDK or JRE) for Keycloak: none found${found ? `, only ${found}` : ''}. ` +
+      'Install one (Debian/Ubuntu: apt install default-jre-headless; macOS: brew install openjdk@21) ' +
+      'or set JAVA_HOME to it',
+  );
+}
+
+/**
+ * Every tool the local distribution still needs, checked at once, so that one message names
+ * them all: Java to run Keycloak, and Maven and tar while the distribution is not unpacked yet.
+ */
+export function checkPrerequisites(version = pinnedKeycloakVersion()): void {
+  const missing: string[] = [];
+  if (!existsSync(join(distributionHome(version), 'bin', 'kc.sh'))) {
+    if (!onPath('mvn'))
+      missing.push(
+        'Maven (mvn on PATH), to download the Keycloak distribution once: ' +
+          'apt install maven, brew install maven, or https://maven.apache.org/download.cgi',
+      );
+    if (!onPath('tar')) missing.push('tar on PATH, to unpack the Keycloak distribution');
+  }
+  try {
+    findJavaHome();
+  } catch (error) {
+    if (!(error instanceof MissingPrerequisiteError)) throw error;
+    missing.push(error.message);
+  }
+  if (missing.length > 0) {
+    throw new MissingPrerequisiteError(
+      `The local Keycloak needs:\n${missing.map((line) => `  - ${line}`).join('\n')}\n` +
+        'Or point KEYCLOAK_URL at a running Keycloak (docker compose -f docker-compose.keycloak.yml up -d).',
+    );
+  }
+}
+
+export function distributionHome(version = pinnedKeycloakVersion()): string {
+  return join(cacheDir(), `keycloak-${version}`);
+}
+
+/**
+ * Downloads (once, through Maven, so its own settings and local repository apply) and unpacks the
+ * distribution; returns its home folder. The unpack happens in a staging folder that is renamed
+ * into place at the end: an interrupted run leaves no half-unpacked distribution behind.
+ */
+export function ensureDistribution(version = pinnedKeycloakVersion()): string {
+  const home = distributionHome(version);
+  if (existsSync(join(home, 'bin', 'kc.sh'))) return home;
+  checkPrerequisites(version);
+  mkdirSync(cacheDir(), { recursive: true });
+  removeStaleStaging();
+  const staging = mkdtempSync(join(cacheDir(), `.staging-${version}-`));
+  try {
+    const artifact = `org.keycloak:keycloak-quarkus-dist:${version}:tar.gz`;
+    log(`getting ${artifact} through Maven (downloaded once into its local repository)`);
+    run('mvn', ['-B', '-q', 'dependency:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${staging}`]);
+    const tarball = join(staging, `keycloak-quarkus-dist-${version}.tar.gz`);
+    log(`unpacking ${artifact}`);
+    run('tar', ['xzf', tarball, '-C', staging]);
+    try {
+      renameSync(join(staging, `keycloak-${version}`), home);
+    } catch (error) {
+      // another run unpacked it at the same moment
+      if (!existsSync(join(home, 'bin', 'kc.sh'))) throw error;
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
   return home;
+}
+
+/** Staging folders of runs killed outright (SIGKILL), once they are an hour old. */
+function removeStaleStaging(): void {
+  for (const name of readdirSync(cacheDir())) {
+    const path = join(cacheDir(), name);
+    if (name.startsWith('.staging-') && Date.now() - statSync(path).mtimeMs > 3_600_000)
+      rmSync(path, { recursive: true, force: true });
+  }
 }
 
 /** Prepares the distribution for fast starts; runs `kc.sh build` again only when keycloak.conf changed. */
@@ -123,7 +264,10 @@ export interface RunningKeycloak {
   managementUrl: string;
   pid: number;
   logFile: string;
+  /** SIGTERM to its process group (kc.sh and the JVM), SIGKILL after 20 s; safe to call twice. */
   stop(): Promise<void>;
+  /** SIGKILL to its process group, synchronously: for a process that is exiting right now. */
+  kill(): void;
 }
 
 export interface StartOptions {
@@ -132,14 +276,20 @@ export interface StartOptions {
   managementPort?: number;
   /** How long to wait for /health/ready. */
   timeoutMs?: number;
+  /** Aborting it during the start stops Keycloak and rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called as soon as the process exists, before it is ready: whoever cleans up gets it early. */
+  onSpawn?: (keycloak: RunningKeycloak) => void;
 }
 
 /** Starts Keycloak on loopback with the realm import and waits until it is ready. */
 export async function startLocalKeycloak(options: StartOptions = {}): Promise<RunningKeycloak> {
-  const home = ensureDistribution(options.version);
+  const version = options.version ?? pinnedKeycloakVersion();
+  const home = ensureDistribution(version);
   ensureBuilt(home);
   const httpPort = options.httpPort ?? (await freePort());
   const managementPort = options.managementPort ?? (await freePort());
+  options.signal?.throwIfAborted();
   const runDir = join(cacheDir(), 'run', `${process.pid}-${httpPort}`);
   const importDir = join(runDir, 'import');
   mkdirSync(importDir, { recursive: true });
@@ -161,7 +311,8 @@ export async function startLocalKeycloak(options: StartOptions = {}): Promise<Ru
       `-Dkeycloak.migration.dir=${importDir}`,
     ],
     {
-      // Its own process group, so that stop() ends kc.sh and the JVM it starts, and nothing else.
+      // Its own process group, so that stop() ends kc.sh and the JVM it starts, and nothing else;
+      // a terminal's Ctrl-C does not reach it: whoever started it stops it.
       detached: true,
       stdio: ['ignore', out, out],
       env: {
@@ -183,31 +334,40 @@ export async function startLocalKeycloak(options: StartOptions = {}): Promise<Ru
 
   const url = `http://127.0.0.1:${httpPort}`;
   const managementUrl = `http://127.0.0.1:${managementPort}`;
-  const stop = async (): Promise<void> => {
-    if (exited) return;
+  const signalGroup = (signal: NodeJS.Signals): boolean => {
     try {
-      process.kill(-pid, 'SIGTERM');
+      process.kill(-pid, signal);
+      return true;
     } catch {
-      return;
-    }
-    for (let waited = 0; waited < 20_000 && !exited; waited += 200) await sleep(200);
-    if (!exited) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      return false; // the group is gone
     }
   };
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (exited || !signalGroup('SIGTERM')) return;
+      for (let waited = 0; waited < 20_000 && !exited; waited += 200) await sleep(200);
+      if (!exited) signalGroup('SIGKILL');
+    })();
+    return stopping;
+  };
+  const kill = (): void => {
+    if (!exited) signalGroup('SIGKILL');
+  };
+  const keycloak: RunningKeycloak = { url, managementUrl, pid, logFile, stop, kill };
+  log(`starting Keycloak ${version} at ${url} (pid ${pid}, log ${logFile})`);
+  options.onSpawn?.(keycloak);
 
   const deadline = started + (options.timeoutMs ?? 180_000);
   while (Date.now() < deadline) {
+    if (options.signal?.aborted) {
+      await stop();
+      throw options.signal.reason;
+    }
     if (exited) throw new Error(`Keycloak exited during start; see ${logFile}`);
     if (await isReady(managementUrl)) {
-      log(
-        `Keycloak ${options.version ?? pinnedKeycloakVersion()} ready at ${url} in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${pid}, log ${logFile})`,
-      );
-      return { url, managementUrl, pid, logFile, stop };
+      log(`Keycloak ${version} ready at ${url} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return keycloak;
     }
     await sleep(500);
   }

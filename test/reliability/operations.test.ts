@@ -173,7 +173,7 @@ describe('graceful shutdown of the server process', () => {
     const proxy = await startFaultProxy(keycloakUrl());
     try {
       const port = await freePort();
-      child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
         cwd: projectRoot,
         env: {
           PATH: process.env.PATH ?? '',

@@ -1,0 +1,27 @@
+// The entry point: `npm start` and the image run `node dist/main.js`, `npm run dev` runs this file
+// through tsx. It holds no "am I the entry point?" test (comparing import.meta.url with argv[1]
+// breaks for paths with spaces or `%`, on Windows, and for `node dist/main` without `.js`): it is
+// only ever run, never imported.
+import { loadConfig } from './config.js';
+import { startServer } from './server.js';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  process.stderr.write(`Invalid configuration: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+
+try {
+  await startServer(config);
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    process.stderr.write(
+      `Cannot listen on ${config.host}:${config.port} (${code}): ${code === 'EADDRINUSE' ? 'another process uses that port' : 'not allowed'}; set PORT (and HOST) to another one.\n`,
+    );
+    process.exit(1);
+  }
+  throw error;
+}
