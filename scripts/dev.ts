@@ -19,6 +19,7 @@ if (keycloakUrl) {
 
 const config = loadConfig({
   KEYCLOAK_CLIENT_SECRET: 'api-clients-service-dev-secret',
+  API_CLIENTS_DEV_MODE: 'true',
   CORS_ORIGINS: 'http://localhost:3000',
   ...process.env,
   KEYCLOAK_URL: keycloakUrl,

@@ -30,7 +30,17 @@ export const FIXED_CLIENT_SETTINGS = {
   frontchannelLogout: false,
   bearerOnly: false,
   consentRequired: false,
+  // A token issued to or through the client carries only the roles in its own scope.
+  fullScopeAllowed: false,
 } as const satisfies ClientRepresentation;
+
+/** Keycloak's built-in scope that turns a refresh token into an offline token. */
+export const OFFLINE_ACCESS_SCOPE = 'offline_access';
+
+/** A client's default or optional scope list without offline_access, unless configuration allows offline tokens. */
+export function withoutOfflineAccess(scopes: readonly string[], allowOfflineAccess = false): string[] {
+  return allowOfflineAccess ? [...scopes] : scopes.filter((scope) => scope !== OFFLINE_ACCESS_SCOPE);
+}
 
 /**
  * The resource's fields as a ClientRepresentation, for create and for a full update. Cleared

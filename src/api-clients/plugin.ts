@@ -24,6 +24,8 @@ export const apiClientsPlugin = fp(
         limitCacheTtlMs: config.limits.cacheTtlMs,
         allowWildcardWebOrigin: config.allowWildcardWebOrigin,
         secretRevealEnabled: config.secretRevealEnabled,
+        allowOfflineAccess: config.tokens.allowOfflineAccess,
+        urlSafety: config.urlSafety,
       }),
     );
   },

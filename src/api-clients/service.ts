@@ -13,8 +13,10 @@ import {
   DEFAULT_FIELDS,
   fieldsOf,
   fromClientRepresentation,
+  OFFLINE_ACCESS_SCOPE,
   toClientRepresentation,
   toSummary,
+  withoutOfflineAccess,
 } from './mapping.js';
 import { apiClientErrors, clientIdErrors, normaliseFields } from './rules.js';
 import type {
@@ -28,11 +30,14 @@ import type {
   Limit,
   Scope,
 } from './schema.js';
+import type { UrlSafetyOptions } from './url-safety.js';
 
 export interface ApiClientsOptions {
   defaultMaxApiClients: number;
   allowWildcardWebOrigin: boolean;
   secretRevealEnabled: boolean;
+  allowOfflineAccess?: boolean;
+  urlSafety?: UrlSafetyOptions;
   /** How long a replica keeps an account's limit; 0 reads it from Keycloak every time. */
   limitCacheTtlMs?: number;
   now?: () => Date;
@@ -228,6 +233,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         accountId,
         catalogue,
         allowWildcardWebOrigin: options.allowWildcardWebOrigin,
+        urlSafety: options.urlSafety,
       }),
     ];
     const errors = mergeErrors(schemaErrors, domain);
@@ -286,6 +292,13 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         await gateway.removeDefaultScope(loaded.id, scopeId.get(scope) as string);
         removed.push(scope);
       }
+      // A client made before token hygiene may still offer offline tokens: not after this update.
+      const scopesNow = [
+        ...(loaded.rep.defaultClientScopes ?? []),
+        ...(loaded.rep.optionalClientScopes ?? []),
+      ];
+      if (withoutOfflineAccess(scopesNow, options.allowOfflineAccess).length < scopesNow.length)
+        await gateway.removeScopeByName(loaded.id, OFFLINE_ACCESS_SCOPE);
     } catch (error) {
       // Undo in reverse: scopes, then the representation as it was.
       const undo = async () => {
@@ -371,10 +384,14 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         // Sent on create, these lists replace the realm's defaults: send the realm's own (less
         // any catalogue scope) plus the chosen catalogue scopes.
         defaultClientScopes: [
-          ...realmDefaults.defaults.filter((s) => !catalogueNamesSet.has(s)),
+          ...withoutOfflineAccess(realmDefaults.defaults, options.allowOfflineAccess).filter(
+            (s) => !catalogueNamesSet.has(s),
+          ),
           ...fields.scopes,
         ],
-        optionalClientScopes: realmDefaults.optional.filter((s) => !catalogueNamesSet.has(s)),
+        optionalClientScopes: withoutOfflineAccess(realmDefaults.optional, options.allowOfflineAccess).filter(
+          (s) => !catalogueNamesSet.has(s),
+        ),
       };
       // On create, an OIDC client with any rootUrl (even "") and no redirect URIs or web origins
       // gets "/*" for them from Keycloak. Leave rootUrl out when there is none, and put the

@@ -157,6 +157,26 @@ export function createClientsGateway(keycloak: KeycloakAdmin, options: GatewayOp
       );
     },
 
+    /** Takes a realm client scope, by name, off the client's default and optional scopes. */
+    async removeScopeByName(id: string, name: string): Promise<void> {
+      const [defaults, optional] = await Promise.all([
+        call('clients.list-default-scopes', (kc) => kc.clients.listDefaultClientScopes({ id })),
+        call('clients.list-optional-scopes', (kc) => kc.clients.listOptionalClientScopes({ id })),
+      ]);
+      for (const scope of defaults.filter((s) => s.name === name && s.id)) {
+        const clientScopeId = scope.id as string;
+        await call('clients.remove-default-scope', (kc) =>
+          kc.clients.delDefaultClientScope({ id, clientScopeId }),
+        );
+      }
+      for (const scope of optional.filter((s) => s.name === name && s.id)) {
+        const clientScopeId = scope.id as string;
+        await call('clients.remove-optional-scope', (kc) =>
+          kc.clients.delOptionalClientScope({ id, clientScopeId }),
+        );
+      }
+    },
+
     /** The account's own limit, or undefined when it has none. */
     async getAccountLimit(accountId: string): Promise<number | undefined> {
       const id = await serviceClient.get();
