@@ -125,6 +125,8 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const serviceEnv: NodeJS.ProcessEnv = {
     KEYCLOAK_CLIENT_SECRET: 'api-clients-service-dev-secret',
+    // the demo realm's fixed secret: the service refuses it unless told it runs for development
+    API_CLIENTS_DEV_MODE: 'true',
     CORS_ORIGINS: `http://localhost:${port}`,
     ...process.env,
   };

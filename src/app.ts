@@ -10,7 +10,7 @@ import { errorHandling } from './http/errors.js';
 import { loggerOptions } from './http/logger.js';
 import { keycloakObserver } from './http/metrics.js';
 import { metricsPlugin } from './http/metrics-plugin.js';
-import { protectionPlugin, rateLimitPlugin } from './http/protection.js';
+import { protectionPlugin, rateLimitPlugin, refusedRateLimitPlugin } from './http/protection.js';
 import { installValidators } from './http/validation.js';
 import type { KeycloakAdmin } from './keycloak/admin.js';
 import { isUnavailable } from './keycloak/errors.js';
@@ -31,6 +31,10 @@ export interface AppDeps {
   verifier?: TokenVerifier;
 }
 
+/** Fastify takes a hop count too, but its types do not say so: the same rule as a function. */
+const hopsOrList = (trust: Config['trustProxy']) =>
+  typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
+
 /** Builds the service: registers everything, starts nothing, connects to nothing yet. */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -46,12 +50,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       return typeof sent === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(sent) ? sent : crypto.randomUUID();
     },
     ajv: { customOptions: { allErrors: true } },
+    // request.ip: the peer, or behind the configured proxies the address they forwarded
+    trustProxy: hopsOrList(config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);
 
   await app.register(errorHandling, { isUnavailable });
   await app.register(docsPlugin, { config });
-  await app.register(metricsPlugin);
+  await app.register(metricsPlugin, { metrics: config.metrics });
   await app.register(keycloakPlugin, {
     config: config.keycloak,
     observer: keycloakObserver(app.metrics),
@@ -64,6 +70,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     reply.header('x-request-id', request.id);
   });
   await app.register(protectionPlugin, { config });
+  await app.register(refusedRateLimitPlugin, { config });
   await app.register(authPlugin, {
     config,
     verifier: deps.verifier,

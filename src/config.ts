@@ -1,4 +1,5 @@
 import envSchema from 'env-schema';
+import ipaddr from 'ipaddr.js';
 import { type Static, Type } from 'typebox';
 
 const CommaList = Type.String({ default: '', description: 'comma-separated list' });
@@ -39,11 +40,68 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   /** Answer 503 overloaded while the event loop lags more than this; 0 switches load shedding off. */
   LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  /** Accept http:// for the URLs Keycloak's server calls (adminUrl, back-channel logout); development only. */
+  ALLOW_HTTP_KEYCLOAK_CALLS: Type.Boolean({ default: false }),
+  /** Host suffixes of the platform's own network, refused in URLs Keycloak calls (besides localhost, local, internal). */
+  INTERNAL_HOST_SUFFIXES: CommaList,
+  /** Let managed clients offer offline_access (offline tokens); off by default. */
+  ALLOW_OFFLINE_ACCESS: Type.Boolean({ default: false }),
+  /** Runs for development (npm run dev, the tests): only then is the demo realm's secret accepted. */
+  API_CLIENTS_DEV_MODE: Type.Boolean({ default: false }),
+  /** Which reverse proxies' X-Forwarded-For to believe: false, true, a hop count, or addresses/CIDRs. */
+  TRUST_PROXY: Type.String({ default: 'false' }),
+  /** Refused requests (401, 403) allowed per client address and RATE_LIMIT_WINDOW_MS before 429. */
+  REFUSED_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 120 }),
+  /** false: no /metrics at all. */
+  METRICS_ENABLED: Type.Boolean({ default: true }),
+  /** Serve /metrics on this port (on METRICS_HOST) instead of the public one. */
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  METRICS_HOST: Type.Optional(Type.String({ minLength: 1 })),
 });
+
+/** The secret of the service's client in the demo realm (keycloak/demo/): committed, so never for production. */
+export const DEVELOPMENT_CLIENT_SECRET = 'api-clients-service-dev-secret';
 export type Env = Static<typeof EnvSchema>;
 
 /** The configuration the app takes: the environment's values, grouped. Its type is derived from EnvSchema through toConfig. */
 export type Config = ReturnType<typeof toConfig>;
+
+const commaList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/** proxy-addr's names for address ranges, besides addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** Fastify's trustProxy: which proxies' X-Forwarded-For names the client address. */
+export type TrustProxy = boolean | number | string[];
+
+function parseTrustProxy(value: string): TrustProxy {
+  const text = value.trim().toLowerCase();
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = commaList(text);
+  const valid = (entry: string) =>
+    PROXY_RANGE_NAMES.includes(entry) || ipaddr.isValid(entry) || isCidr(entry);
+  if (!entries.every(valid)) {
+    throw new Error(
+      'env/TRUST_PROXY must be false, true, a number of proxy hops, or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+    );
+  }
+  return entries;
+}
+
+function isCidr(entry: string): boolean {
+  try {
+    ipaddr.parseCIDR(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
 
@@ -69,13 +127,36 @@ export function toConfig(env: Env) {
     limits: { defaultMaxApiClients: env.DEFAULT_MAX_API_CLIENTS, cacheTtlMs: env.LIMIT_CACHE_TTL_MS },
     secretRevealEnabled: env.SECRET_REVEAL_ENABLED,
     allowWildcardWebOrigin: env.ALLOW_WILDCARD_WEB_ORIGIN,
-    corsOrigins: env.CORS_ORIGINS.split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    corsOrigins: commaList(env.CORS_ORIGINS),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     loadShedding: { maxEventLoopDelayMs: env.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS },
+    urlSafety: {
+      allowHttp: env.ALLOW_HTTP_KEYCLOAK_CALLS,
+      internalSuffixes: commaList(env.INTERNAL_HOST_SUFFIXES),
+    },
+    tokens: { allowOfflineAccess: env.ALLOW_OFFLINE_ACCESS },
+    devMode: env.API_CLIENTS_DEV_MODE,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    refusedRateLimit: { max: env.REFUSED_RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+    /** port: a separate listener for /metrics, none on the public port. */
+    metrics: { enabled: env.METRICS_ENABLED, port: env.METRICS_PORT, host: env.METRICS_HOST ?? env.HOST } as {
+      enabled: boolean;
+      port?: number;
+      host: string;
+    },
   };
+}
+
+/** Refuses the demo realm's committed secret unless the service was told it runs for development. */
+function refuseDevelopmentSecret(env: Env): void {
+  if (env.KEYCLOAK_CLIENT_SECRET === DEVELOPMENT_CLIENT_SECRET && !env.API_CLIENTS_DEV_MODE) {
+    throw new Error(
+      "env/KEYCLOAK_CLIENT_SECRET is the demo realm's development secret, which is public: " +
+        "give the service its client's own secret (npm run setup-realm prints it), " +
+        'or set API_CLIENTS_DEV_MODE=true for local development',
+    );
+  }
 }
 
 /**
@@ -84,5 +165,6 @@ export function toConfig(env: Env) {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema<Env>({ schema: structuredClone(EnvSchema), data: env, env: false, dotenv: false });
+  refuseDevelopmentSecret(parsed);
   return toConfig(parsed);
 }

@@ -15,5 +15,6 @@ export async function startServer(config: Config): Promise<Awaited<ReturnType<ty
     await app.close();
   });
   await app.listen({ host: config.host, port: config.port });
+  await app.listenMetrics();
   return app;
 }

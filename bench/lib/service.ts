@@ -34,6 +34,7 @@ export function serviceEnv(options: ServiceOptions): Record<string, string> {
   return {
     KEYCLOAK_URL: options.keycloakUrl,
     KEYCLOAK_CLIENT_SECRET: serviceClient.secret,
+    API_CLIENTS_DEV_MODE: 'true',
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: options.logLevel,

@@ -31,7 +31,17 @@ export const FIXED_CLIENT_SETTINGS = {
   frontchannelLogout: false,
   bearerOnly: false,
   consentRequired: false,
+  // A token issued to or through the client carries only the roles in its own scope.
+  fullScopeAllowed: false,
 } as const satisfies ClientRepresentation;
+
+/** Keycloak's built-in scope that turns a refresh token into an offline token. */
+export const OFFLINE_ACCESS_SCOPE = 'offline_access';
+
+/** A client's default or optional scope list without offline_access, unless configuration allows offline tokens. */
+export function withoutOfflineAccess(scopes: readonly string[], allowOfflineAccess = false): string[] {
+  return allowOfflineAccess ? [...scopes] : scopes.filter((scope) => scope !== OFFLINE_ACCESS_SCOPE);
+}
 
 /**
  * The resource's fields as a ClientRepresentation, for create and for a full update. Cleared
@@ -81,8 +91,8 @@ export interface CreatePlan {
 
 /**
  * The whole representation of a new client. Sent on create, scope lists replace the realm's
- * defaults: it carries the realm's own default and optional scopes (less any catalogue scope)
- * plus the chosen catalogue scopes.
+ * defaults: it carries the realm's own default and optional scopes (less any catalogue scope, and
+ * less offline_access unless configuration allows offline tokens) plus the chosen catalogue scopes.
  */
 export function toCreatePlan(
   clientId: string,
@@ -91,15 +101,15 @@ export function toCreatePlan(
   fields: ApiClientFields,
   catalogue: Catalogue,
   realmDefaults: RealmDefaults,
+  { allowOfflineAccess }: { allowOfflineAccess: boolean },
 ): CreatePlan {
   const inCatalogue = new Set(catalogue.names);
+  const realmOwn = (scopes: string[]) =>
+    withoutOfflineAccess(scopes, allowOfflineAccess).filter((scope) => !inCatalogue.has(scope));
   const rep: ClientRepresentation = {
     ...toClientRepresentation(clientId, accountId, createdAt, fields),
-    defaultClientScopes: [
-      ...realmDefaults.defaults.filter((scope) => !inCatalogue.has(scope)),
-      ...fields.scopes,
-    ],
-    optionalClientScopes: realmDefaults.optional.filter((scope) => !inCatalogue.has(scope)),
+    defaultClientScopes: [...realmOwn(realmDefaults.defaults), ...fields.scopes],
+    optionalClientScopes: realmOwn(realmDefaults.optional),
   };
   // On create, an OIDC client with any rootUrl (even "") and no redirect URIs or web origins
   // gets "/*" for them from Keycloak. Leave rootUrl out when there is none, and put the lists

@@ -26,6 +26,8 @@ export const apiClientsPlugin = fp(
         limitCacheTtlMs: config.limits.cacheTtlMs,
         allowWildcardWebOrigin: config.allowWildcardWebOrigin,
         secretRevealEnabled: config.secretRevealEnabled,
+        allowOfflineAccess: config.tokens.allowOfflineAccess,
+        urlSafety: config.urlSafety,
       }),
     );
     // A client keeps or loses the marker only by being created or deleted: 5 minutes is safe.

@@ -4,12 +4,21 @@
 // a path with no rootUrl to resolve it against, a fragment, a wildcard in the middle).
 import type { FieldError } from '../http/problem.js';
 import { type ApiClientFields, CLIENT_ID_SUFFIX_PATTERN, MAX_TEXT } from './schema.js';
+import {
+  browserUrlReason,
+  keycloakCalledUrlReason,
+  rootUrlReason,
+  STRICT_URL_SAFETY,
+  type UrlSafetyOptions,
+} from './url-safety.js';
 
 export interface RuleContext {
   accountId: string;
   /** Names of the scope catalogue. */
   catalogue: ReadonlySet<string>;
   allowWildcardWebOrigin: boolean;
+  /** For the URLs Keycloak calls; strict (https, public hosts only) when left out. */
+  urlSafety?: UrlSafetyOptions;
 }
 
 const error = (pointer: string, reason: string): FieldError => ({ pointer, in: 'body', reason });
@@ -63,6 +72,8 @@ function redirectUriReason(value: string, hasRootUrl: boolean): string | undefin
   }
   const withoutStar = value.replace(/\*$/, '');
   if (!isAbsoluteHttp(withoutStar)) return 'must be an absolute http(s) URL or a /path';
+  const written = browserUrlReason(withoutStar);
+  if (written) return written;
   // "https://app.example.com*" would also match "https://app.example.com.evil.test/..."
   if (star !== -1 && !/^https?:\/\/[^/]+\//i.test(withoutStar)) return '"*" must follow a "/" after the host';
   return undefined;
@@ -98,10 +109,14 @@ export function apiClientErrors(fields: ApiClientFields, context: RuleContext): 
   const webApp = fields.capabilityTypes.includes('WebApp');
   const hasRootUrl = fields.rootUrl !== null;
 
-  for (const name of ['rootUrl', 'adminUrl'] as const) {
-    const value = fields[name];
-    const reason = value === null ? undefined : httpUrlReason(value);
-    if (reason) errors.push(error(`/${name}`, reason));
+  const urlSafety = context.urlSafety ?? STRICT_URL_SAFETY;
+  if (fields.rootUrl !== null) {
+    const reason = httpUrlReason(fields.rootUrl) ?? rootUrlReason(fields.rootUrl);
+    if (reason) errors.push(error('/rootUrl', reason));
+  }
+  if (fields.adminUrl !== null) {
+    const reason = keycloakCalledUrlReason(fields.adminUrl, urlSafety);
+    if (reason) errors.push(error('/adminUrl', reason));
   }
   if (fields.homeUrl !== null) {
     const home = fields.homeUrl;
@@ -109,6 +124,9 @@ export function apiClientErrors(fields: ApiClientFields, context: RuleContext): 
       if (!hasRootUrl) errors.push(error('/homeUrl', 'a path needs rootUrl to resolve against'));
     } else if (!isAbsoluteHttp(home)) {
       errors.push(error('/homeUrl', 'must be an absolute http(s) URL or a /path'));
+    } else {
+      const reason = browserUrlReason(home);
+      if (reason) errors.push(error('/homeUrl', reason));
     }
   }
 
@@ -142,7 +160,7 @@ export function apiClientErrors(fields: ApiClientFields, context: RuleContext): 
   }
   if (fields.backchannelLogout !== null) {
     if (!webApp) errors.push(error('/backchannelLogout', 'only a WebApp client has back-channel logout'));
-    const reason = httpUrlReason(fields.backchannelLogout.url);
+    const reason = keycloakCalledUrlReason(fields.backchannelLogout.url, urlSafety);
     if (reason) errors.push(error('/backchannelLogout/url', reason));
   }
 

@@ -14,6 +14,7 @@ import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, toCreatePlan, toSum
 import { clientIdErrors, type RuleContext } from './rules.js';
 import type { ApiClientSummary, BulkDeleteStatus, Limit, Scope } from './schema.js';
 import { createServiceClientRoles } from './service-client.js';
+import type { UrlSafetyOptions } from './url-safety.js';
 import { checkPrecondition, type Versioned, versioned } from './versioning.js';
 import { createWrites } from './writes.js';
 
@@ -25,6 +26,8 @@ export interface ApiClientsOptions {
   defaultMaxApiClients: number;
   allowWildcardWebOrigin: boolean;
   secretRevealEnabled: boolean;
+  allowOfflineAccess?: boolean;
+  urlSafety?: UrlSafetyOptions;
   /** How long a replica keeps an account's limit; 0 reads it from Keycloak every time. */
   limitCacheTtlMs?: number;
   /** How long the scope catalogue and the realm's default scopes are kept. */
@@ -56,12 +59,13 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     cacheTtlMs: options.limitCacheTtlMs,
   });
   const lock = createAccountLock(roles, options.lock);
-  const writes = createWrites(gateway);
+  const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
 
   const ruleContext = (accountId: string, catalogue: Catalogue): RuleContext => ({
     accountId,
     catalogue: new Set(catalogue.names),
     allowWildcardWebOrigin: options.allowWildcardWebOrigin,
+    urlSafety: options.urlSafety,
   });
   const catalogueNames = async () => (await catalogues.load()).names;
 
@@ -111,7 +115,9 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       assertValid(fields, input, ruleContext(accountId, catalogue), idErrors);
       // valid: the schema requires a clientId
       const clientId = input.clientId as string;
-      const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults);
+      const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
+        allowOfflineAccess: options.allowOfflineAccess ?? false,
+      });
       return lock.withAccountLock(
         accountId,
         async () => {

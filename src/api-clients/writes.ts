@@ -9,16 +9,38 @@ import { type Catalogue, scopeIdOf } from './catalogue.js';
 import type { Loaded } from './directory.js';
 import { clientIdTaken } from './errors.js';
 import {
+  type ClientRepresentation,
   CREATED_AT_ATTRIBUTE,
   type CreatePlan,
   fieldsOf,
   fromClientRepresentation,
+  OFFLINE_ACCESS_SCOPE,
   toClientRepresentation,
 } from './mapping.js';
 import { isManagedBy } from './ownership.js';
 import type { ApiClient, ApiClientFields } from './schema.js';
 
-export function createWrites(gateway: ClientsGateway) {
+export interface WriteOptions {
+  /** Whether managed clients may keep offline_access (offline tokens). */
+  allowOfflineAccess: boolean;
+}
+
+export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
+  /** A client made before the token-hygiene rule may still carry offline_access: take it off. */
+  async function removeOfflineAccess(id: string, rep: ClientRepresentation): Promise<void> {
+    if (options.allowOfflineAccess) return;
+    const has = (list: string[] | undefined) => (list ?? []).includes(OFFLINE_ACCESS_SCOPE);
+    if (!has(rep.defaultClientScopes) && !has(rep.optionalClientScopes)) return;
+    const [defaults, optional] = await Promise.all([
+      gateway.listDefaultScopes(id),
+      gateway.listOptionalScopes(id),
+    ]);
+    for (const scope of defaults.filter((s) => s.name === OFFLINE_ACCESS_SCOPE && s.id))
+      await gateway.removeDefaultScope(id, scope.id as string);
+    for (const scope of optional.filter((s) => s.name === OFFLINE_ACCESS_SCOPE && s.id))
+      await gateway.removeOptionalScope(id, scope.id as string);
+  }
+
   /** Removes what a failed create left, found by id or, when Keycloak's answer was lost, by clientId. */
   async function undoCreate(
     plan: CreatePlan,
@@ -102,6 +124,7 @@ export function createWrites(gateway: ClientsGateway) {
           await gateway.removeDefaultScope(loaded.id, scopeId(scope));
           removed.push(scope);
         }
+        await removeOfflineAccess(loaded.id, loaded.rep);
       } catch (error) {
         try {
           // Undo in reverse: scopes, then the representation as it was.

@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
 import { ProblemError, RETRY_AFTER_SECONDS } from './problem.js';
 
@@ -68,4 +69,33 @@ export const rateLimitPlugin = fp(
     });
   },
   { name: 'rate-limit', dependencies: ['auth'] },
+);
+
+/**
+ * Refused requests (401, 403) counted per client address (request.ip, which honours TRUST_PROXY):
+ * past the limit, the address gets 429 on every management route before its token is even read,
+ * so that a flood of forged or foreign tokens costs neither JWKS look-ups nor Keycloak calls.
+ * Registered before auth, whose refusals never reach the per-caller limit.
+ */
+export const refusedRateLimitPlugin = fp(
+  async (app: FastifyInstance, { config }: { config: Config }) => {
+    const { max, windowMs } = config.refusedRateLimit;
+    const refusals = new RateLimiterMemory({
+      points: max,
+      duration: Math.max(1, Math.ceil(windowMs / 1000)),
+    });
+    app.addHook('onRequest', async (request) => {
+      if (!request.routeOptions.config.access) return;
+      const seen = await refusals.get(request.ip);
+      if (seen && seen.consumedPoints >= max) {
+        throw new ProblemError('rate-limited', `Too many refused requests from this address; retry later`, {
+          headers: { 'retry-after': String(Math.max(1, Math.ceil(seen.msBeforeNext / 1000))) },
+        });
+      }
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode === 401 || reply.statusCode === 403) await refusals.penalty(request.ip, 1);
+    });
+  },
+  { name: 'refused-rate-limit' },
 );

@@ -42,6 +42,13 @@ export function createClientsGateway({ call }: KeycloakAdmin) {
     removeDefaultScope: (id: string, clientScopeId: string): Promise<void> =>
       call('clients.remove-default-scope', (kc) => kc.clients.delDefaultClientScope({ id, clientScopeId })),
 
+    listDefaultScopes: (id: string): Promise<ClientScopeRepresentation[]> =>
+      call('clients.list-default-scopes', (kc) => kc.clients.listDefaultClientScopes({ id })),
+    listOptionalScopes: (id: string): Promise<ClientScopeRepresentation[]> =>
+      call('clients.list-optional-scopes', (kc) => kc.clients.listOptionalClientScopes({ id })),
+    removeOptionalScope: (id: string, clientScopeId: string): Promise<void> =>
+      call('clients.remove-optional-scope', (kc) => kc.clients.delOptionalClientScope({ id, clientScopeId })),
+
     listClientScopes: (): Promise<ClientScopeRepresentation[]> =>
       call('client-scopes.list', (kc) => kc.clientScopes.find()),
     listRealmDefaultScopes: (): Promise<ClientScopeRepresentation[]> =>

@@ -110,8 +110,7 @@ const cases: Case[] = [
   // rootUrl and adminUrl: absolute http(s)
   ...(['rootUrl', 'adminUrl'] as const).flatMap((field) => [
     ok(`${field} https`, { ...script, [field]: 'https://app.example.com' }),
-    ok(`${field} http with a port and a path`, { ...script, [field]: 'http://localhost:8080/app/' }),
-    ok(`${field} an IP address`, { ...script, [field]: 'http://127.0.0.1:3000' }),
+    ok(`${field} with a port and a path`, { ...script, [field]: 'https://app.example.com:8443/app/' }),
     bad(`${field} without a scheme`, { ...script, [field]: 'app.example.com' }, `/${field}`),
     bad(`${field} a path`, { ...script, [field]: '/app' }, `/${field}`),
     bad(`${field} ftp`, { ...script, [field]: 'ftp://files.example.com' }, `/${field}`),
@@ -120,6 +119,37 @@ const cases: Case[] = [
     bad(`${field} no host`, { ...script, [field]: 'https://' }, `/${field}`),
     bad(`${field} text`, { ...script, [field]: 'not a url' }, `/${field}`),
   ]),
+  ok('rootUrl http on localhost', { ...script, rootUrl: 'http://localhost:8080/app/' }),
+  ok('rootUrl an IP address', { ...script, rootUrl: 'http://127.0.0.1:3000' }),
+  // URLs Keycloak's server calls: https to public hosts only (url-safety.test.ts has every form)
+  bad('adminUrl http', { ...script, adminUrl: 'http://app.example.com/admin' }, '/adminUrl'),
+  bad('adminUrl on localhost', { ...script, adminUrl: 'https://localhost:8080/app/' }, '/adminUrl'),
+  bad('adminUrl a private address', { ...script, adminUrl: 'https://10.0.0.5/admin' }, '/adminUrl'),
+  ok(
+    'adminUrl http when configuration allows it',
+    { ...script, adminUrl: 'http://app.example.com/admin' },
+    { ...context, urlSafety: { allowHttp: true, internalSuffixes: [] } },
+  ),
+  bad('rootUrl with a query', { ...script, rootUrl: 'https://app.example.com/?a=1' }, '/rootUrl'),
+  bad('rootUrl with a fragment', { ...script, rootUrl: 'https://app.example.com/#a' }, '/rootUrl'),
+  bad('rootUrl with "*"', { ...script, rootUrl: 'https://app.example.com/*' }, '/rootUrl'),
+  bad('rootUrl in capitals', { ...script, rootUrl: 'HTTPS://App.example.com' }, '/rootUrl'),
+  bad('homeUrl with user info', { ...script, homeUrl: 'https://u:p@app.example.com/' }, '/homeUrl'),
+  bad(
+    'redirectUris with an empty port',
+    { ...webApp, redirectUris: ['https://app.example.com:/cb'] },
+    '/redirectUris/0',
+  ),
+  bad(
+    'redirectUris not in ASCII',
+    { ...webApp, redirectUris: ['https://bücher.example/cb'] },
+    '/redirectUris/0',
+  ),
+  bad(
+    'postLogoutRedirectUris in capitals',
+    { ...webApp, postLogoutRedirectUris: ['https://APP.example.com/bye'] },
+    '/postLogoutRedirectUris/0',
+  ),
 
   // homeUrl: absolute, or a /path that needs rootUrl
   ok('homeUrl absolute', { ...script, homeUrl: 'https://app.example.com/home' }),
@@ -349,10 +379,16 @@ const cases: Case[] = [
     ...webApp,
     backchannelLogout: backchannel('https://app.example.com/bc'),
   }),
-  ok('backchannelLogout http on localhost', {
-    ...webApp,
-    backchannelLogout: backchannel('http://localhost:8081/bc'),
-  }),
+  bad(
+    'backchannelLogout http on localhost',
+    { ...webApp, backchannelLogout: backchannel('http://localhost:8081/bc') },
+    '/backchannelLogout/url',
+  ),
+  bad(
+    'backchannelLogout to cloud metadata',
+    { ...webApp, backchannelLogout: backchannel('https://169.254.169.254/latest') },
+    '/backchannelLogout/url',
+  ),
   ok('backchannelLogout null on a script', { ...script, backchannelLogout: null }),
   bad(
     'backchannelLogout on a script',

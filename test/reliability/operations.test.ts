@@ -180,6 +180,7 @@ describe('graceful shutdown of the server process', () => {
           HOME: process.env.HOME ?? '',
           KEYCLOAK_URL: proxy.url,
           KEYCLOAK_CLIENT_SECRET: serviceClient.secret,
+          API_CLIENTS_DEV_MODE: 'true',
           KEYCLOAK_PUBLIC_URL: keycloakUrl(),
           PORT: String(port),
           HOST: '127.0.0.1',

@@ -18,6 +18,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   const base = loadConfig({
     KEYCLOAK_URL: keycloakUrl(),
     KEYCLOAK_CLIENT_SECRET: serviceClient.secret,
+    API_CLIENTS_DEV_MODE: 'true',
+    // Test files refuse many requests on purpose from one address; security/refused-limit.test.ts lowers it.
+    REFUSED_RATE_LIMIT_MAX: '1000000',
     LOG_LEVEL: 'silent',
     // Test workers share two cores with Keycloak: event-loop lag there says nothing about the
     // service. The load-shedding test switches it back on.

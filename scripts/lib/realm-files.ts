@@ -1,0 +1,111 @@
+// The realm data, in two parts kept apart (SPEC §5):
+//   keycloak/setup/api-clients.json  what the service needs in any realm, production included:
+//                                    its roles, catalogue scopes, the api-clients-caller scope, its
+//                                    own client (no secret: Keycloak generates one) and the docs
+//                                    client. `npm run setup-realm` applies it to an existing realm.
+//   keycloak/demo/realm.json         the demo realm itself (settings and Keycloak's built-in scopes)
+//   keycloak/demo/demo-data.json     demo users and groups, the password-grant client, the
+//                                    insights-api resource server, fixed development secrets.
+// keycloak/realm-platform.json, which the local distribution, docker compose and testcontainers
+// import, is all three merged (`npm run realm` writes it; a test fails when it is stale).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from './keycloak-local.js';
+
+export const setupFile = join(projectRoot, 'keycloak', 'setup', 'api-clients.json');
+export const demoRealmFile = join(projectRoot, 'keycloak', 'demo', 'realm.json');
+export const demoDataFile = join(projectRoot, 'keycloak', 'demo', 'demo-data.json');
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** What the setup command applies: a fragment of a realm representation. */
+export interface RealmSetup {
+  roles: { realm: RoleData[] };
+  clientScopes: ClientScopeData[];
+  clients: ClientData[];
+  /** Service-account users only: the admin roles each client's service account holds. */
+  users: { username: string; serviceAccountClientId: string; clientRoles: Record<string, string[]> }[];
+}
+
+export interface RoleData {
+  name: string;
+  description?: string;
+  composite?: boolean;
+  composites?: { realm?: string[] };
+}
+
+export interface MapperData {
+  name: string;
+  protocol: string;
+  protocolMapper: string;
+  consentRequired?: boolean;
+  config: Record<string, string>;
+}
+
+export interface ClientScopeData {
+  name: string;
+  description?: string;
+  protocol: string;
+  attributes?: Record<string, string>;
+  protocolMappers?: MapperData[];
+}
+
+export interface ClientData {
+  clientId: string;
+  defaultClientScopes?: string[];
+  attributes?: Record<string, string>;
+  redirectUris?: string[];
+  webOrigins?: string[];
+  [field: string]: unknown;
+}
+
+const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
+
+export const readSetup = (): RealmSetup => readJson<RealmSetup>(setupFile);
+
+const IDENTITY_KEYS = ['clientId', 'username', 'name'];
+
+const identityOf = (value: Json): string | undefined => {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const key = IDENTITY_KEYS.find((k) => typeof value[k] === 'string');
+  return key ? `${key}:${value[key] as string}` : undefined;
+};
+
+/**
+ * b over a: objects member by member, lists of named objects (clients, scopes, roles, users,
+ * mappers) item by item by their name, other lists as a union in order, anything else replaced.
+ */
+export function mergeRealm(a: Json, b: Json): Json {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const merged = [...a];
+    for (const item of b) {
+      const id = identityOf(item);
+      const at = id === undefined ? -1 : merged.findIndex((existing) => identityOf(existing) === id);
+      if (at !== -1) merged[at] = mergeRealm(merged[at] as Json, item);
+      else if (
+        id !== undefined ||
+        !merged.some((existing) => JSON.stringify(existing) === JSON.stringify(item))
+      )
+        merged.push(item);
+    }
+    return merged;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const merged: JsonObject = { ...a };
+    for (const [key, value] of Object.entries(b))
+      merged[key] = key in a ? mergeRealm(a[key] as Json, value) : value;
+    return merged;
+  }
+  return b;
+}
+
+/** The demo realm as imported for `npm run dev` and the tests: realm, then setup, then demo data. */
+export function demoRealm(): JsonObject {
+  return [readJson<Json>(setupFile), readJson<Json>(demoDataFile)].reduce<Json>(
+    (realm, part) => mergeRealm(realm, part),
+    readJson<Json>(demoRealmFile),
+  ) as JsonObject;
+}
+
+export const demoRealmJson = (): string => `${JSON.stringify(demoRealm(), null, 2)}\n`;

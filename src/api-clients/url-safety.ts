@@ -1,0 +1,144 @@
+// Two kinds of URL on an API client (SPEC §2). "URLs Keycloak calls" (adminUrl, the back-channel
+// logout URL) are requested by Keycloak's server from inside the platform's network: a customer
+// must not aim them at that network. "URLs browsers use" must be written the way browsers send
+// them, because Keycloak compares them as text.
+//
+// Address ranges come from ipaddr.js (the library behind Node's proxy-addr), which follows the
+// IANA special-purpose registries: any IP literal it does not call plain "unicast" is refused.
+import ipaddr from 'ipaddr.js';
+
+export interface UrlSafetyOptions {
+  /** Accept http:// for URLs Keycloak calls (development only). */
+  allowHttp: boolean;
+  /** Host names under these suffixes belong to the platform's own network (besides the built-in ones). */
+  internalSuffixes: readonly string[];
+}
+
+export const STRICT_URL_SAFETY: UrlSafetyOptions = { allowHttp: false, internalSuffixes: [] };
+
+/** Names no public service answers to: RFC 6761 (localhost), RFC 6762 (local), ICANN's "internal". */
+const BUILT_IN_INTERNAL_SUFFIXES = ['localhost', 'local', 'internal'];
+
+/** IPv4-compatible IPv6 (::a.b.c.d, deprecated by RFC 4291), which ipaddr.js files under "unicast". */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
+interface Parts {
+  scheme: string;
+  userinfo: string | undefined;
+  /** The host as written, brackets included for IPv6. */
+  host: string;
+  /** The port as written ("" for "host:"), or undefined when there is no ":". */
+  port: string | undefined;
+}
+
+/** The parts of an absolute URL as written, before a URL parser repairs or normalises anything. */
+function partsAsWritten(value: string): Parts | undefined {
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#\\]*)/.exec(value);
+  if (!match) return undefined;
+  const scheme = match[1] as string;
+  const authority = match[2] as string;
+  const at = authority.lastIndexOf('@');
+  const userinfo = at === -1 ? undefined : authority.slice(0, at);
+  const hostPort = authority.slice(at + 1);
+  const hostMatch = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort);
+  if (!hostMatch) return undefined;
+  return { scheme, userinfo, host: hostMatch[1] as string, port: hostMatch[2] };
+}
+
+function parse(value: string): { parts: Parts; url: URL } | undefined {
+  const parts = partsAsWritten(value);
+  if (!parts) return undefined;
+  try {
+    return { parts, url: new URL(value) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why this host (as a WHATWG URL parser normalised it) names the platform's own network, if it does. */
+export function internalHostReason(
+  hostname: string,
+  extraSuffixes: readonly string[] = [],
+): string | undefined {
+  const host = hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.+$/, '')
+    .toLowerCase();
+  if (ipaddr.isValid(host) && (ipaddr.IPv6.isValid(host) || ipaddr.IPv4.isValidFourPartDecimal(host))) {
+    const address = ipaddr.parse(host);
+    const range = address.range();
+    if (address.kind() === 'ipv6' && address.match(IPV4_COMPATIBLE)) {
+      return 'is an IPv4-compatible IPv6 address, which reaches an IPv4 host: use a public host name';
+    }
+    if (range !== 'unicast') return `is an address in a ${range} range, not a public host`;
+    return undefined;
+  }
+  const suffixes = [...BUILT_IN_INTERNAL_SUFFIXES, ...extraSuffixes]
+    .map((suffix) =>
+      suffix
+        .trim()
+        .replace(/^\.+|\.+$/g, '')
+        .toLowerCase(),
+    )
+    .filter(Boolean);
+  const suffix = suffixes.find((s) => host === s || host.endsWith(`.${s}`));
+  if (suffix) return `names a host under "${suffix}", which is internal to the platform`;
+  if (!host.includes('.')) return 'names a host without a domain, which resolves inside the platform';
+  return undefined;
+}
+
+/**
+ * Why Keycloak's server must not call this URL, or undefined when it may: https only (http when
+ * allowed), no user name or password, no "${...}" (ResourceAdminManager replaces
+ * ${application.session.host} in adminUrl with a host the client's session registered), and no
+ * host inside the platform, in whatever spelling (2130706433, 0x7f.1 and 0177.0.0.1 are all
+ * 127.0.0.1 to a URL parser). The host must be written as the parser reads it, so that what was
+ * checked is what Keycloak calls.
+ */
+export function keycloakCalledUrlReason(value: string, options: UrlSafetyOptions): string | undefined {
+  const schemes = options.allowHttp ? 'an absolute http(s) URL' : 'an absolute https URL';
+  if (/\$\{/.test(value)) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Keycloak's placeholder syntax, named for the caller
+    return 'must not contain a "${...}" placeholder: Keycloak fills in a host of its own';
+  }
+  if (/\s/.test(value)) return `must be ${schemes}`;
+  const parsed = parse(value);
+  if (!parsed) return `must be ${schemes}`;
+  const { parts, url } = parsed;
+  const scheme = parts.scheme.toLowerCase();
+  if (!(scheme === 'https' || (options.allowHttp && scheme === 'http'))) return `must be ${schemes}`;
+  if (parts.userinfo !== undefined) return 'must not carry a user name or password';
+  if (url.hostname === '') return `must be ${schemes}`;
+  const internal = internalHostReason(url.hostname, options.internalSuffixes);
+  if (internal) return internal;
+  return writtenAsBrowsersSend(parts, url);
+}
+
+/** Scheme and host as a browser writes them: lowercase, ASCII (xn-- for IDNs), the parser's spelling, no empty port. */
+function writtenAsBrowsersSend(parts: Parts, url: URL): string | undefined {
+  if (parts.scheme !== parts.scheme.toLowerCase())
+    return `must write its scheme in lowercase: ${url.protocol}//`;
+  if (parts.port === '') return 'must not end its host with an empty port (":")';
+  if (parts.host !== url.hostname) return `must write its host as browsers send it: ${url.hostname}`;
+  return undefined;
+}
+
+/**
+ * Why an absolute http(s) URL is not written as browsers send it, or undefined. Keycloak compares
+ * redirect URIs and origins with what the browser sends, as text: "HTTPS://App.Example.com" would
+ * never match, and a user name or password in a URL is a phishing device.
+ */
+export function browserUrlReason(value: string): string | undefined {
+  const parsed = parse(value);
+  if (!parsed) return undefined; // not an absolute URL: the caller's own rule says so
+  if (parsed.parts.userinfo !== undefined) return 'must not carry a user name or password';
+  return writtenAsBrowsersSend(parsed.parts, parsed.url);
+}
+
+/** rootUrl: what relative URIs resolve against, so no query, fragment or wildcard. */
+export function rootUrlReason(value: string): string | undefined {
+  if (value.includes('*')) return 'must not contain "*"';
+  if (value.includes('?')) return 'must not contain a query (?)';
+  if (value.includes('#')) return 'must not contain a fragment (#)';
+  return browserUrlReason(value);
+}

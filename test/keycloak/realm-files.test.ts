@@ -1,0 +1,39 @@
+// keycloak/realm-platform.json is generated from keycloak/setup/ (production) and keycloak/demo/;
+// the production part holds nothing a demo needs: no secret, no person, no password grant.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { realmFile } from '../../scripts/lib/keycloak-local.js';
+import { demoRealm, demoRealmJson, readSetup, setupFile } from '../../scripts/lib/realm-files.js';
+
+describe('the realm files', () => {
+  it('realm-platform.json is setup + demo as generated (run `npm run realm` after changing them)', () => {
+    expect(readFileSync(realmFile, 'utf8')).toBe(demoRealmJson());
+  });
+
+  it('the production setup holds no secret, no user but service accounts, no password grant', () => {
+    const text = readFileSync(setupFile, 'utf8');
+    expect(text).not.toMatch(/"secret"|"credentials"|"password"|dev-secret/);
+    const setup = readSetup();
+    expect(setup.users.every((user) => typeof user.serviceAccountClientId === 'string')).toBe(true);
+    expect(setup.clients.filter((client) => client.directAccessGrantsEnabled === true)).toEqual([]);
+    expect(Object.keys(setup).sort()).toEqual(['clientScopes', 'clients', 'roles', 'users']);
+  });
+
+  it("keeps the service's account to the least admin roles that work", () => {
+    const [account] = readSetup().users;
+    expect(account?.clientRoles).toEqual({
+      'realm-management': ['manage-clients', 'view-clients', 'query-clients'],
+    });
+  });
+
+  it('the demo realm has the demo data, the resource server and the development secrets', () => {
+    const realm = demoRealm() as {
+      clients: { clientId: string; secret?: string }[];
+      users: { username: string }[];
+    };
+    const secretOf = (clientId: string) => realm.clients.find((c) => c.clientId === clientId)?.secret;
+    expect(secretOf('api-clients-service')).toBe('api-clients-service-dev-secret');
+    expect(secretOf('insights-api')).toBe('insights-api-dev-secret');
+    expect(realm.users.map((u) => u.username)).toEqual(expect.arrayContaining(['alice', 'paula']));
+  });
+});
