@@ -15,12 +15,12 @@ afterEach(() => {
   }
 });
 
-/** Starts src/server.ts; resolves on exit, or once it listens (then stops it). */
+/** Starts src/main.ts (the entry point); resolves on exit, or once it listens (then stops it). */
 async function start(
   env: Record<string, string>,
 ): Promise<{ code: number | null; listened: boolean; output: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: projectRoot,
     env: {
       PATH: process.env.PATH ?? '',
