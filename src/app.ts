@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import { auditPlugin } from './http/audit.js';
 import { docsPlugin } from './http/docs.js';
 import { errorHandling } from './http/errors.js';
-import { loggerOptions } from './http/logger.js';
+import { loggerOptions, requestLogPlugin } from './http/logger.js';
 import { keycloakObserver } from './http/metrics.js';
 import { metricsPlugin } from './http/metrics-plugin.js';
 import { protectionPlugin, rateLimitPlugin, refusedRateLimitPlugin } from './http/protection.js';
@@ -42,6 +42,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       ? { loggerInstance: deps.loggerInstance }
       : { logger: deps.logger ?? loggerOptions(config.logLevel) }) as FastifyServerOptions),
     bodyLimit: config.bodyLimitBytes,
+    // one line per request instead of two (requestLogPlugin)
+    disableRequestLogging: true,
     // A caller's x-request-id is kept when it looks like an id; anything else gets a fresh one,
     // so that no caller writes arbitrary text into every log line of its request.
     requestIdHeader: false,
@@ -56,6 +58,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   installValidators(app);
 
   await app.register(errorHandling, { isUnavailable });
+  await app.register(requestLogPlugin);
   await app.register(docsPlugin, { config });
   await app.register(metricsPlugin, { metrics: config.metrics });
   await app.register(keycloakPlugin, {
