@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { LockOptions } from './api-clients/account-lock.js';
 import { apiClientsPlugin } from './api-clients/plugin.js';
 import { authPlugin } from './auth/plugin.js';
 import type { TokenVerifier } from './auth/verify.js';
@@ -29,6 +30,10 @@ export interface AppDeps {
   keycloak?: KeycloakAdmin;
   /** A bearer-token verifier to use instead of the realm's JWKS (unit tests). */
   verifier?: TokenVerifier;
+  /** This replica's wall clock (tests: a replica whose clock is ahead). */
+  now?: () => Date;
+  /** Lock timing instead of the one derived from the Keycloak timeout (fault tests). */
+  lock?: LockOptions;
 }
 
 /** Fastify takes a hop count too, but its types do not say so: the same rule as a function. */
@@ -66,7 +71,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     observer: keycloakObserver(app.metrics),
     admin: deps.keycloak,
   });
-  await app.register(apiClientsPlugin, { config });
+  await app.register(apiClientsPlugin, { config, now: deps.now, lock: deps.lock });
   // Before authentication, so that refusals carry them too: request id, security headers, CORS
   // (a browser UI must be able to read a 401), load shedding.
   app.addHook('onRequest', async (request, reply) => {

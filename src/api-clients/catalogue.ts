@@ -17,6 +17,11 @@ export interface Catalogue {
   /** In name order. */
   scopes: CatalogueScope[];
   names: string[];
+  /**
+   * Every client scope of the realm, by name: a scope taken out of the catalogue stays on the
+   * clients that have it, and removing it needs its id.
+   */
+  ids: ReadonlyMap<string, string>;
 }
 
 /** The realm's default and optional client scopes, by name, catalogue ones included. */
@@ -26,15 +31,20 @@ export interface RealmDefaults {
 }
 
 export const scopeIdOf = (catalogue: Catalogue, name: string): string => {
-  const scope = catalogue.scopes.find((candidate) => candidate.name === name);
-  if (!scope) throw new Error(`${name} is not in the scope catalogue`);
-  return scope.id;
+  const id = catalogue.ids.get(name);
+  if (!id) throw new Error(`${name} is not a client scope of the realm`);
+  return id;
 };
+
+interface RealmScopes {
+  catalogue: CatalogueScope[];
+  ids: Map<string, string>;
+}
 
 export function createCatalogue(gateway: ClientsGateway, ttlMs = 60_000) {
   const names = (list: { name?: string }[]) =>
     list.map((scope) => scope.name).filter((n): n is string => !!n);
-  const cache = createTtlCache<'scopes' | 'realm-defaults', CatalogueScope[] | RealmDefaults>({
+  const cache = createTtlCache<'scopes' | 'realm-defaults', RealmScopes | RealmDefaults>({
     ttlMs,
     max: 2,
     load: async (key) => {
@@ -45,21 +55,23 @@ export function createCatalogue(gateway: ClientsGateway, ttlMs = 60_000) {
         ]);
         return { defaults: names(defaults), optional: names(optional) };
       }
-      return (await gateway.listClientScopes())
-        .filter((scope) => scope.attributes?.[CATALOGUE_ATTRIBUTE] === 'true' && scope.id && scope.name)
+      const all = (await gateway.listClientScopes()).filter((scope) => scope.id && scope.name);
+      const catalogue = all
+        .filter((scope) => scope.attributes?.[CATALOGUE_ATTRIBUTE] === 'true')
         .map((scope) => ({
           id: scope.id as string,
           name: scope.name as string,
           description: scope.description ?? '',
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
+      return { catalogue, ids: new Map(all.map((scope) => [scope.name as string, scope.id as string])) };
     },
   });
   return {
     /** The catalogue: one call when cold. Load it once per operation and pass it down. */
     async load(): Promise<Catalogue> {
-      const scopes = (await cache.get('scopes')) as CatalogueScope[];
-      return { scopes, names: scopes.map((scope) => scope.name) };
+      const { catalogue: scopes, ids } = (await cache.get('scopes')) as RealmScopes;
+      return { scopes, names: scopes.map((scope) => scope.name), ids };
     },
     /** The realm's own default scopes, which a create must send along (two calls when cold). */
     realmDefaults: async (): Promise<RealmDefaults> => (await cache.get('realm-defaults')) as RealmDefaults,

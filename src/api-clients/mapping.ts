@@ -8,6 +8,11 @@ import type { ApiClient, ApiClientFields, ApiClientSummary, CapabilityType } fro
 export { ACCOUNT_ATTRIBUTE };
 /** Keycloak keeps no creation time; the service writes one on create. */
 export const CREATED_AT_ATTRIBUTE = 'api-clients.created-at';
+/**
+ * The catalogue scopes the service gave the client: a scope taken out of the catalogue later
+ * still shows on the client (and can be removed) because it is named here.
+ */
+export const SCOPES_ATTRIBUTE = 'api-clients.scopes';
 export const POST_LOGOUT_ATTRIBUTE = 'post.logout.redirect.uris';
 export const BACKCHANNEL_URL_ATTRIBUTE = 'backchannel.logout.url';
 export const BACKCHANNEL_SESSION_ATTRIBUTE = 'backchannel.logout.session.required';
@@ -71,6 +76,7 @@ export function toClientRepresentation(
     attributes: {
       [ACCOUNT_ATTRIBUTE]: accountId,
       [CREATED_AT_ATTRIBUTE]: createdAt,
+      [SCOPES_ATTRIBUTE]: fields.scopes.join(URI_SEPARATOR),
       [POST_LOGOUT_ATTRIBUTE]:
         fields.postLogoutRedirectUris.length === 0
           ? NO_POST_LOGOUT_URIS
@@ -135,10 +141,17 @@ function capabilityTypesOf(rep: ClientRepresentation): CapabilityType[] {
   return types;
 }
 
-/** The catalogue scopes among a client's default scopes, in catalogue order; the realm's own are left out. */
+/**
+ * The client's catalogue scopes among its default scopes: those in the catalogue, in catalogue
+ * order, then those the service gave it that have left the catalogue since. The realm's own are
+ * left out.
+ */
 export function catalogueScopesOf(rep: ClientRepresentation, catalogue: readonly string[]): string[] {
   const assigned = new Set(rep.defaultClientScopes ?? []);
-  return catalogue.filter((name) => assigned.has(name));
+  const inCatalogue = new Set(catalogue);
+  const given = (attribute(rep, SCOPES_ATTRIBUTE) ?? '').split(URI_SEPARATOR).filter(Boolean);
+  const retired = given.filter((name) => assigned.has(name) && !inCatalogue.has(name)).sort();
+  return [...catalogue.filter((name) => assigned.has(name)), ...new Set(retired)];
 }
 
 function postLogoutUrisOf(rep: ClientRepresentation): string[] {

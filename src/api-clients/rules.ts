@@ -16,6 +16,8 @@ export interface RuleContext {
   accountId: string;
   /** Names of the scope catalogue. */
   catalogue: ReadonlySet<string>;
+  /** Scopes the client already has that left the catalogue: they may stay, never be added. */
+  kept?: ReadonlySet<string>;
   allowWildcardWebOrigin: boolean;
   /** For the URLs Keycloak calls; strict (https, public hosts only) when left out. */
   urlSafety?: UrlSafetyOptions;
@@ -165,7 +167,7 @@ export function apiClientErrors(fields: ApiClientFields, context: RuleContext): 
   }
 
   fields.scopes.forEach((scope, i) => {
-    if (!context.catalogue.has(scope)) {
+    if (!context.catalogue.has(scope) && !context.kept?.has(scope)) {
       errors.push(
         error(`/scopes/${i}`, `is not in the scope catalogue (${[...context.catalogue].join(', ')})`),
       );

@@ -4,10 +4,10 @@
 import { ProblemError } from '../http/problem.js';
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { isNotFound } from '../keycloak/errors.js';
-import { createAccountLock, type LockOptions } from './account-lock.js';
+import { createLocks, type LockOptions } from './account-lock.js';
 import { type Catalogue, createCatalogue } from './catalogue.js';
 import { createDirectory } from './directory.js';
-import { assertClientIdUnchanged, limitReached } from './errors.js';
+import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { assertValid, type BodyInput } from './input.js';
 import { createLimits } from './limits.js';
 import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, toCreatePlan, toSummary } from './mapping.js';
@@ -58,25 +58,46 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     defaultMaxApiClients: options.defaultMaxApiClients,
     cacheTtlMs: options.limitCacheTtlMs,
   });
-  const lock = createAccountLock(roles, options.lock);
+  const locks = createLocks(roles, options.lock);
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
 
-  const ruleContext = (accountId: string, catalogue: Catalogue): RuleContext => ({
+  const ruleContext = (accountId: string, catalogue: Catalogue, kept: string[] = []): RuleContext => ({
     accountId,
     catalogue: new Set(catalogue.names),
+    kept: new Set(kept),
     allowWildcardWebOrigin: options.allowWildcardWebOrigin,
     urlSafety: options.urlSafety,
   });
   const catalogueNames = async () => (await catalogues.load()).names;
 
-  /** Throws limit-reached when the account holds as many clients as its limit allows. */
-  async function assertRoom(accountId: string): Promise<void> {
+  /**
+   * Throws limit-reached when the account holds as many clients as its limit allows; `exact`
+   * (under the account's lock) reads the limit from Keycloak rather than this replica's cache.
+   */
+  async function assertRoom(accountId: string, exact = false): Promise<void> {
     const [existing, max] = await Promise.all([
       directory.accountClients(accountId),
-      limits.maxFor(accountId),
+      exact ? limits.current(accountId) : limits.maxFor(accountId),
     ]);
     if (existing.length >= max) throw limitReached(accountId, existing.length, max);
   }
+
+  async function assertClientIdFree(clientId: string): Promise<void> {
+    if (await gateway.findByClientId(clientId)) throw clientIdTaken(clientId);
+  }
+
+  /** Reads the client and checks If-Match and the body: the whole check of an update, no write. */
+  async function prepareUpdate(accountId: string, clientId: string, input: BodyInput, ifMatch?: string) {
+    const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
+    const current = fromClientRepresentation(loaded.rep, catalogue.names);
+    checkPrecondition(current, ifMatch);
+    const fields = input.over(fieldsOf(current));
+    assertValid(fields, input, ruleContext(accountId, catalogue, current.scopes));
+    return { loaded, catalogue, current, fields };
+  }
+
+  /** Account locks are `lock.<account>`, client locks `lock.<clientId>`: an account id has no "_", a clientId has. */
+  const lockOf = (name: string) => `lock.${name}`;
 
   return {
     async list(accountId: string, query: ListOptions) {
@@ -118,10 +139,14 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
         allowOfflineAccess: options.allowOfflineAccess ?? false,
       });
-      return lock.withAccountLock(
-        accountId,
-        async () => {
-          await assertRoom(accountId);
+      // Refusals cost Keycloak no write: a taken clientId and a full account are found before the lock.
+      await Promise.all([assertRoom(accountId), assertClientIdFree(clientId)]);
+      return locks.withLock(
+        lockOf(accountId),
+        'API Clients service: held while an API client of this account is created',
+        async (lease) => {
+          await assertRoom(accountId, true);
+          lease.assertLeft(`the create of ${clientId}`);
           const { id, secret } = await writes.create(plan, accountId);
           directory.remember(clientId, id, accountId);
           return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names)), secret };
@@ -139,20 +164,41 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       ifMatch?: string,
     ): Promise<Versioned> {
       if (input.errors.length === 0) assertClientIdUnchanged(input.clientId, clientId);
-      const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
-      const current = fromClientRepresentation(loaded.rep, catalogue.names);
-      checkPrecondition(current, ifMatch);
-      const fields = input.over(fieldsOf(current));
-      assertValid(fields, input, ruleContext(accountId, catalogue));
-      const updated = await writes.update(accountId, loaded, current, fields, catalogue, now().toISOString());
-      return versioned(updated);
+      // Checked once without the lock, so that a refused update writes nothing (not even a lock),
+      // then again under the client's lock over what Keycloak holds then: two updates at once
+      // are applied one after the other (a PATCH over the other's result), or the second is
+      // refused by its If-Match; an undo puts back what this update read under the lock.
+      await prepareUpdate(accountId, clientId, input, ifMatch);
+      return locks.withLock(
+        lockOf(clientId),
+        'API Clients service: held while this API client is changed',
+        async (lease) => {
+          const { loaded, catalogue, current, fields } = await prepareUpdate(
+            accountId,
+            clientId,
+            input,
+            ifMatch,
+          );
+          const createdAt = now().toISOString();
+          return versioned(
+            await writes.update(accountId, loaded, current, fields, catalogue, createdAt, lease.assertLeft),
+          );
+        },
+      );
     },
 
     async remove(accountId: string, clientId: string, ifMatch?: string): Promise<void> {
       if (ifMatch !== undefined) {
-        const loaded = await directory.load(accountId, clientId);
-        checkPrecondition(fromClientRepresentation(loaded.rep, await catalogueNames()), ifMatch);
-        await gateway.remove(loaded.id);
+        // under the client's lock: no update may land between the check and the delete
+        await locks.withLock(
+          lockOf(clientId),
+          'API Clients service: held while this API client is deleted',
+          async () => {
+            const loaded = await directory.load(accountId, clientId);
+            checkPrecondition(fromClientRepresentation(loaded.rep, await catalogueNames()), ifMatch);
+            await gateway.remove(loaded.id);
+          },
+        );
       } else {
         await directory.withId(accountId, clientId, (id) => gateway.remove(id));
       }

@@ -1,6 +1,8 @@
 // Writes of several Keycloak calls, each with its undo: no half-done work. A create that fails
 // after Keycloak made the client removes it again (found by clientId and createdAt when Keycloak's
 // answer was lost); an update that fails puts back the scopes and the representation as they were.
+// An update runs under the client's lock (service.ts), so what it puts back is what it read under
+// that lock: no other writer of the service can have changed the client in between.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { keycloakUnavailable } from '../http/problem.js';
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
@@ -105,6 +107,8 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       fields: ApiClientFields,
       catalogue: Catalogue,
       createdAtIfMissing: string,
+      /** Called before each write; throws to stop (the lock's lease ran out), and what was written is undone. */
+      beforeWrite: (what: string) => void = () => {},
     ): Promise<ApiClient> {
       const createdAt = before.createdAt ?? createdAtIfMissing;
       const rep = toClientRepresentation(before.clientId, accountId, createdAt, fields);
@@ -112,15 +116,18 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       const toRemove = before.scopes.filter((scope) => !fields.scopes.includes(scope));
       const scopeId = (name: string) => scopeIdOf(catalogue, name);
 
+      beforeWrite(`the change of ${before.clientId}`);
       await gateway.update(loaded.id, rep);
       const added: string[] = [];
       const removed: string[] = [];
       try {
         for (const scope of toAdd) {
+          beforeWrite(`adding ${scope}`);
           await gateway.addDefaultScope(loaded.id, scopeId(scope));
           added.push(scope);
         }
         for (const scope of toRemove) {
+          beforeWrite(`removing ${scope}`);
           await gateway.removeDefaultScope(loaded.id, scopeId(scope));
           removed.push(scope);
         }

@@ -19,6 +19,8 @@ export const paths = {
   client: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}$/,
   roles: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles$/,
   lockRole: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles\/lock\./,
+  /** DELETE …/roles-by-id/{id}: a lock's release (only its holder's own, found by owner token). */
+  roleById: /^\/admin\/realms\/platform\/roles-by-id\/[0-9a-f-]{36}$/,
   limitRole: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles\/limit\./,
   secret: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/client-secret$/,
   defaultScope: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/default-client-scopes\/[0-9a-f-]{36}$/,
