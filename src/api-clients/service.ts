@@ -3,8 +3,8 @@
 // body read once (input.ts).
 import { ProblemError } from '../http/problem.js';
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
-import { isNotFound } from '../keycloak/errors.js';
 import { createLocks, type LockOptions } from './account-lock.js';
+import { bulkDelete } from './bulk-delete.js';
 import { type Catalogue, createCatalogue } from './catalogue.js';
 import { createDirectory } from './directory.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
@@ -12,7 +12,7 @@ import { assertValid, type BodyInput } from './input.js';
 import { createLimits } from './limits.js';
 import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, toCreatePlan, toSummary } from './mapping.js';
 import { clientIdErrors, type RuleContext } from './rules.js';
-import type { ApiClientSummary, BulkDeleteStatus, Limit, Scope } from './schema.js';
+import type { ApiClientSummary, Limit, Scope } from './schema.js';
 import { createServiceClientRoles } from './service-client.js';
 import type { UrlSafetyOptions } from './url-safety.js';
 import { checkPrecondition, type Versioned, versioned } from './versioning.js';
@@ -44,8 +44,6 @@ export interface ListOptions {
 
 /** What a create starts from: a Script client with nothing else set. */
 const CREATE_BASE = { ...DEFAULT_FIELDS, capabilityTypes: ['Script' as const] };
-/** How many deletes of one bulk delete run at once: Keycloak deletes are not free. */
-const BULK_DELETE_CONCURRENCY = 4;
 
 export type ApiClientsService = ReturnType<typeof createApiClientsService>;
 
@@ -205,38 +203,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       directory.forget(clientId);
     },
 
-    /** One result per requested id, in the order sent, a few deletes at a time. */
-    async bulkDelete(accountId: string, clientIds: string[]) {
-      const owned = new Map(
-        (await directory.accountClients(accountId)).map((rep) => [rep.clientId as string, rep.id as string]),
-      );
-      const statuses = new Array<BulkDeleteStatus>(clientIds.length).fill('failed');
-      let next = 0;
-      const worker = async () => {
-        for (let index = next++; index < clientIds.length; index = next++) {
-          const clientId = clientIds[index] as string;
-          const id = owned.get(clientId);
-          if (!id) {
-            statuses[index] = 'not-found';
-            continue;
-          }
-          try {
-            await gateway.remove(id);
-            directory.forget(clientId);
-            statuses[index] = 'deleted';
-          } catch (error) {
-            statuses[index] = isNotFound(error) ? 'not-found' : 'failed';
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(BULK_DELETE_CONCURRENCY, clientIds.length) }, worker));
-      return {
-        results: clientIds.map((clientId, index) => ({
-          clientId,
-          status: statuses[index] as BulkDeleteStatus,
-        })),
-      };
-    },
+    bulkDelete: (accountId: string, clientIds: string[]) =>
+      bulkDelete(gateway, directory, accountId, clientIds),
 
     async revealSecret(accountId: string, clientId: string): Promise<string> {
       if (!options.secretRevealEnabled) {
