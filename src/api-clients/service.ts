@@ -61,8 +61,9 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   const lock = createAccountLock(roles, options.lock);
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
 
-  const ruleContext = (accountId: string, catalogue: Catalogue): RuleContext => ({
+  const ruleContext = (accountId: string, catalogue: Catalogue, clientId?: string): RuleContext => ({
     accountId,
+    clientId,
     catalogue: new Set(catalogue.names),
     allowWildcardWebOrigin: options.allowWildcardWebOrigin,
     urlSafety: options.urlSafety,
@@ -112,7 +113,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       const [catalogue, realmDefaults] = await Promise.all([catalogues.load(), catalogues.realmDefaults()]);
       const fields = input.over(CREATE_BASE);
       const idErrors = input.clientId === undefined ? [] : clientIdErrors(input.clientId, accountId);
-      assertValid(fields, input, ruleContext(accountId, catalogue), idErrors);
+      assertValid(fields, input, ruleContext(accountId, catalogue, input.clientId), idErrors);
       // valid: the schema requires a clientId
       const clientId = input.clientId as string;
       const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
@@ -143,7 +144,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       const current = fromClientRepresentation(loaded.rep, catalogue.names);
       checkPrecondition(current, ifMatch);
       const fields = input.over(fieldsOf(current));
-      assertValid(fields, input, ruleContext(accountId, catalogue));
+      assertValid(fields, input, ruleContext(accountId, catalogue, clientId));
       const updated = await writes.update(accountId, loaded, current, fields, catalogue, now().toISOString());
       return versioned(updated);
     },
