@@ -16,6 +16,7 @@ import {
   refusalHeaders,
   refusedRateLimitPlugin,
 } from './http/protection.js';
+import { declareCommonProblems } from './http/responses.js';
 import { createRouteTable, MAX_PARAM_LENGTH } from './http/route-table.js';
 import { installValidators } from './http/validation.js';
 import type { KeycloakAdmin } from './keycloak/admin.js';
@@ -65,6 +66,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);
   app.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.addHook('onRoute', declareCommonProblems);
 
   await app.register(errorHandling, { isUnavailable, routes });
   await app.register(docsPlugin, { config });
