@@ -62,6 +62,9 @@ export function declareCommonProblems(route: RouteOptions): void {
   if ((route.config as { access?: string } | undefined)?.access) statuses.push(401, 403, 429, 503);
   if (schema.params || schema.querystring || schema.headers || schema.body) statuses.push(400);
   if (schema.body) statuses.push(413, 415);
-  const response = schema.response as Record<string, unknown>;
-  for (const [status, declared] of Object.entries(problems(...statuses))) response[status] ??= declared;
+  // a new schema object: route options may be shared (the metrics route serves two listeners)
+  route.schema = {
+    ...schema,
+    response: { ...problems(...statuses), ...(schema.response as Record<string, unknown>) },
+  };
 }
