@@ -7,11 +7,18 @@ import type { TokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
 import { auditPlugin } from './http/audit.js';
 import { docsPlugin } from './http/docs.js';
-import { errorHandling } from './http/errors.js';
+import { errorHandling, frameworkRefusal } from './http/errors.js';
 import { loggerOptions, requestLogPlugin } from './http/logger.js';
 import { keycloakObserver } from './http/metrics.js';
 import { metricsPlugin } from './http/metrics-plugin.js';
-import { protectionPlugin, rateLimitPlugin, refusedRateLimitPlugin } from './http/protection.js';
+import {
+  protectionPlugin,
+  rateLimitPlugin,
+  refusalHeaders,
+  refusedRateLimitPlugin,
+} from './http/protection.js';
+import { declareCommonProblems } from './http/responses.js';
+import { createRouteTable, MAX_PARAM_LENGTH } from './http/route-table.js';
 import { installValidators } from './http/validation.js';
 import type { KeycloakAdmin } from './keycloak/admin.js';
 import { isUnavailable } from './keycloak/errors.js';
@@ -42,6 +49,7 @@ const hopsOrList = (trust: Config['trustProxy']) =>
 
 /** Builds the service: registers everything, starts nothing, connects to nothing yet. */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const routes = createRouteTable();
   const app = Fastify({
     ...((deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }
@@ -57,12 +65,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       return typeof sent === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(sent) ? sent : crypto.randomUUID();
     },
     ajv: { customOptions: { allErrors: true } },
+    // every valid clientId (255 characters, more when percent-encoded) reaches every route
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkRefusal(refusalHeaders(config), isUnavailable),
     // request.ip: the peer, or behind the configured proxies the address they forwarded
     trustProxy: hopsOrList(config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);
+  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.addHook('onRoute', declareCommonProblems);
 
-  await app.register(errorHandling, { isUnavailable });
+  await app.register(errorHandling, { isUnavailable, routes });
   await app.register(requestLogPlugin);
   await app.register(docsPlugin, { config });
   await app.register(metricsPlugin, { metrics: config.metrics });
@@ -87,6 +100,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // After it: the rate limit counts per verified caller.
   await app.register(rateLimitPlugin, { config });
   await app.register(auditPlugin);
+  // Bodies are JSON: without Fastify's text/plain parser, any other type is 415.
+  app.removeContentTypeParser('text/plain');
   // JSON merge patch bodies are JSON
   app.addContentTypeParser(
     'application/merge-patch+json',

@@ -14,6 +14,8 @@ import {
 
 export interface RuleContext {
   accountId: string;
+  /** The client's clientId, when known (the service-account user's name derives from it). */
+  clientId?: string;
   /** Names of the scope catalogue. */
   catalogue: ReadonlySet<string>;
   /** Scopes the client already has that left the catalogue: they may stay, never be added. */
@@ -24,6 +26,13 @@ export interface RuleContext {
 }
 
 const error = (pointer: string, reason: string): FieldError => ({ pointer, in: 'body', reason });
+
+/**
+ * Keycloak names a Script client's service-account user `service-account-<clientId>`, and its
+ * USERNAME column is VARCHAR(255) (ServiceAccountConstants.SERVICE_ACCOUNT_USER_PREFIX): a longer
+ * clientId makes Keycloak's create or update fail with a database error.
+ */
+export const MAX_SCRIPT_CLIENT_ID = MAX_TEXT - 'service-account-'.length;
 
 export function clientIdErrors(clientId: string, accountId: string): FieldError[] {
   const prefix = `${accountId}_`;
@@ -109,6 +118,11 @@ function duplicates(values: string[], pointer: string): FieldError[] {
 export function apiClientErrors(fields: ApiClientFields, context: RuleContext): FieldError[] {
   const errors: FieldError[] = [];
   const webApp = fields.capabilityTypes.includes('WebApp');
+  if (fields.capabilityTypes.includes('Script') && (context.clientId?.length ?? 0) > MAX_SCRIPT_CLIENT_ID) {
+    errors.push(
+      error('/capabilityTypes', `Script needs a clientId of at most ${MAX_SCRIPT_CLIENT_ID} characters`),
+    );
+  }
   const hasRootUrl = fields.rootUrl !== null;
 
   const urlSafety = context.urlSafety ?? STRICT_URL_SAFETY;

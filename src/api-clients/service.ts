@@ -59,10 +59,15 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   const locks = createLocks(roles, options.lock);
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
 
-  const ruleContext = (accountId: string, catalogue: Catalogue, kept: string[] = []): RuleContext => ({
+  const ruleContext = (
+    accountId: string,
+    catalogue: Catalogue,
+    extras: { kept?: string[]; clientId?: string } = {},
+  ): RuleContext => ({
     accountId,
+    clientId: extras.clientId,
     catalogue: new Set(catalogue.names),
-    kept: new Set(kept),
+    kept: new Set(extras.kept ?? []),
     allowWildcardWebOrigin: options.allowWildcardWebOrigin,
     urlSafety: options.urlSafety,
   });
@@ -90,7 +95,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     const current = fromClientRepresentation(loaded.rep, catalogue.names);
     checkPrecondition(current, ifMatch);
     const fields = input.over(fieldsOf(current));
-    assertValid(fields, input, ruleContext(accountId, catalogue, current.scopes));
+    assertValid(fields, input, ruleContext(accountId, catalogue, { kept: current.scopes, clientId }));
     return { loaded, catalogue, current, fields };
   }
 
@@ -131,7 +136,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       const [catalogue, realmDefaults] = await Promise.all([catalogues.load(), catalogues.realmDefaults()]);
       const fields = input.over(CREATE_BASE);
       const idErrors = input.clientId === undefined ? [] : clientIdErrors(input.clientId, accountId);
-      assertValid(fields, input, ruleContext(accountId, catalogue), idErrors);
+      assertValid(fields, input, ruleContext(accountId, catalogue, { clientId: input.clientId }), idErrors);
       // valid: the schema requires a clientId
       const clientId = input.clientId as string;
       const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
