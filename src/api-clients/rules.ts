@@ -16,6 +16,13 @@ export interface RuleContext {
   accountId: string;
   /** Names of the scope catalogue. */
   catalogue: ReadonlySet<string>;
+  /** Names of the role catalogue. */
+  roleCatalogue: ReadonlySet<string>;
+  /**
+   * Roles the client holds already: they may stay (and be removed) after leaving the catalogue,
+   * but never be added. Empty on create.
+   */
+  heldRoles?: ReadonlySet<string>;
   allowWildcardWebOrigin: boolean;
   /** For the URLs Keycloak calls; strict (https, public hosts only) when left out. */
   urlSafety?: UrlSafetyOptions;
@@ -172,6 +179,16 @@ export function apiClientErrors(fields: ApiClientFields, context: RuleContext): 
     }
   });
   errors.push(...duplicates(fields.scopes, '/scopes'));
+
+  const held = context.heldRoles ?? new Set<string>();
+  fields.roles.forEach((role, i) => {
+    if (!context.roleCatalogue.has(role) && !held.has(role)) {
+      errors.push(
+        error(`/roles/${i}`, `is not in the role catalogue (${[...context.roleCatalogue].join(', ')})`),
+      );
+    }
+  });
+  errors.push(...duplicates(fields.roles, '/roles'));
   return errors;
 }
 

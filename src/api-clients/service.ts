@@ -6,13 +6,20 @@ import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { isNotFound } from '../keycloak/errors.js';
 import { createAccountLock, type LockOptions } from './account-lock.js';
 import { type Catalogue, createCatalogue } from './catalogue.js';
-import { createDirectory } from './directory.js';
+import { createDirectory, type Loaded } from './directory.js';
 import { assertClientIdUnchanged, limitReached } from './errors.js';
 import { assertValid, type BodyInput } from './input.js';
 import { createLimits } from './limits.js';
-import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, toCreatePlan, toSummary } from './mapping.js';
+import {
+  DEFAULT_FIELDS,
+  fieldsOf,
+  fromClientRepresentation,
+  rolesOf,
+  toCreatePlan,
+  toSummary,
+} from './mapping.js';
 import { clientIdErrors, type RuleContext } from './rules.js';
-import type { ApiClientSummary, BulkDeleteStatus, Limit, Scope } from './schema.js';
+import type { ApiClientSummary, BulkDeleteStatus, Limit, Role, Scope } from './schema.js';
 import { createServiceClientRoles } from './service-client.js';
 import type { UrlSafetyOptions } from './url-safety.js';
 import { checkPrecondition, type Versioned, versioned } from './versioning.js';
@@ -44,8 +51,21 @@ export interface ListOptions {
 
 /** What a create starts from: a Script client with nothing else set. */
 const CREATE_BASE = { ...DEFAULT_FIELDS, capabilityTypes: ['Script' as const] };
-/** How many deletes of one bulk delete run at once: Keycloak deletes are not free. */
+/** How many deletes of one bulk delete (or role reads of one list page) run at once: Keycloak calls are not free. */
 const BULK_DELETE_CONCURRENCY = 4;
+
+/** Runs `work` over `items`, a few at a time, answers in order. */
+async function mapLimited<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < items.length; index = next++) {
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BULK_DELETE_CONCURRENCY, items.length) }, worker));
+  return results;
+}
 
 export type ApiClientsService = ReturnType<typeof createApiClientsService>;
 
@@ -61,13 +81,21 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   const lock = createAccountLock(roles, options.lock);
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
 
-  const ruleContext = (accountId: string, catalogue: Catalogue): RuleContext => ({
+  const ruleContext = (accountId: string, catalogue: Catalogue, heldRoles: string[] = []): RuleContext => ({
     accountId,
     catalogue: new Set(catalogue.names),
+    roleCatalogue: new Set(catalogue.roles.map((role) => role.name)),
+    heldRoles: new Set(heldRoles),
     allowWildcardWebOrigin: options.allowWildcardWebOrigin,
     urlSafety: options.urlSafety,
   });
   const catalogueNames = async () => (await catalogues.load()).names;
+
+  /** A loaded client as the resource: its roles are its role scope, one more call. */
+  async function read(loaded: Loaded, names: readonly string[]) {
+    const held = await gateway.listRoleScope(loaded.id);
+    return { held, client: fromClientRepresentation(loaded.rep, names, rolesOf(held)) };
+  }
 
   /** Throws limit-reached when the account holds as many clients as its limit allows. */
   async function assertRoom(accountId: string): Promise<void> {
@@ -87,7 +115,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       ]);
       const needle = query.search?.toLowerCase();
       const rows: ApiClientSummary[] = reps
-        .map((rep) => toSummary(fromClientRepresentation(rep, names)))
+        .map((rep) => ({ ...toSummary(fromClientRepresentation(rep, names)), id: rep.id as string }))
         .filter(
           (row) =>
             !needle ||
@@ -96,16 +124,22 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         )
         .sort((a, b) => a.clientId.localeCompare(b.clientId));
       const first = query.first ?? 0;
+      // Roles live in each client's role scope: one call per row of the page, not of the account.
+      const page = rows.slice(first, first + (query.max ?? 20)) as (ApiClientSummary & { id: string })[];
+      const items = await mapLimited(page, async ({ id, ...row }) => ({
+        ...row,
+        roles: rolesOf(await gateway.listRoleScope(id)),
+      }));
       return {
-        items: rows.slice(first, first + (query.max ?? 20)),
+        items,
         total: rows.length,
         limit: { max, used: reps.length },
       };
     },
 
     async get(accountId: string, clientId: string): Promise<Versioned> {
-      const [{ rep }, names] = await Promise.all([directory.load(accountId, clientId), catalogueNames()]);
-      return versioned(fromClientRepresentation(rep, names));
+      const [loaded, names] = await Promise.all([directory.load(accountId, clientId), catalogueNames()]);
+      return versioned((await read(loaded, names)).client);
     },
 
     async create(accountId: string, input: BodyInput): Promise<Versioned & { secret: string }> {
@@ -122,9 +156,9 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         accountId,
         async () => {
           await assertRoom(accountId);
-          const { id, secret } = await writes.create(plan, accountId);
+          const { id, secret } = await writes.create(plan, accountId, fields.roles, catalogue);
           directory.remember(clientId, id, accountId);
-          return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names)), secret };
+          return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)), secret };
         },
         // While other creates of the account hold the lock: once it is full, say so at once.
         () => assertRoom(accountId),
@@ -140,18 +174,26 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     ): Promise<Versioned> {
       if (input.errors.length === 0) assertClientIdUnchanged(input.clientId, clientId);
       const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
-      const current = fromClientRepresentation(loaded.rep, catalogue.names);
+      const { held, client: current } = await read(loaded, catalogue.names);
       checkPrecondition(current, ifMatch);
       const fields = input.over(fieldsOf(current));
-      assertValid(fields, input, ruleContext(accountId, catalogue));
-      const updated = await writes.update(accountId, loaded, current, fields, catalogue, now().toISOString());
+      assertValid(fields, input, ruleContext(accountId, catalogue, current.roles));
+      const updated = await writes.update(
+        accountId,
+        loaded,
+        current,
+        fields,
+        catalogue,
+        now().toISOString(),
+        held,
+      );
       return versioned(updated);
     },
 
     async remove(accountId: string, clientId: string, ifMatch?: string): Promise<void> {
       if (ifMatch !== undefined) {
         const loaded = await directory.load(accountId, clientId);
-        checkPrecondition(fromClientRepresentation(loaded.rep, await catalogueNames()), ifMatch);
+        checkPrecondition((await read(loaded, await catalogueNames())).client, ifMatch);
         await gateway.remove(loaded.id);
       } else {
         await directory.withId(accountId, clientId, (id) => gateway.remove(id));
@@ -220,5 +262,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
     scopes: async (): Promise<Scope[]> =>
       (await catalogues.load()).scopes.map(({ name, description }) => ({ name, description })),
+
+    roles: async (): Promise<Role[]> =>
+      (await catalogues.load()).roles.map(({ name, description }) => ({ name, description })),
   };
 }

@@ -1,9 +1,10 @@
 // Writes of several Keycloak calls, each with its undo: no half-done work. A create that fails
 // after Keycloak made the client removes it again (found by clientId and createdAt when Keycloak's
-// answer was lost); an update that fails puts back the scopes and the representation as they were.
+// answer was lost; its role mappings go with it); an update that fails puts back the roles, the
+// scopes and the representation as they were.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { keycloakUnavailable } from '../http/problem.js';
-import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import type { ClientsGateway, RoleRepresentation } from '../keycloak/clients-gateway.js';
 import { isConflict } from '../keycloak/errors.js';
 import { type Catalogue, scopeIdOf } from './catalogue.js';
 import type { Loaded } from './directory.js';
@@ -18,6 +19,7 @@ import {
   toClientRepresentation,
 } from './mapping.js';
 import { isManagedBy } from './ownership.js';
+import { createRoleAssignment, type UndoSteps } from './role-assignment.js';
 import type { ApiClient, ApiClientFields } from './schema.js';
 
 export interface WriteOptions {
@@ -26,6 +28,8 @@ export interface WriteOptions {
 }
 
 export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
+  const roleAssignment = createRoleAssignment(gateway);
+
   /** A client made before the token-hygiene rule may still carry offline_access: take it off. */
   async function removeOfflineAccess(id: string, rep: ClientRepresentation): Promise<void> {
     if (options.allowOfflineAccess) return;
@@ -75,8 +79,13 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
   }
 
   return {
-    /** Creates the client as planned and reads its secret; undone on any failure. */
-    async create(plan: CreatePlan, accountId: string): Promise<{ id: string; secret: string }> {
+    /** Creates the client as planned, gives it its roles and reads its secret; undone on any failure. */
+    async create(
+      plan: CreatePlan,
+      accountId: string,
+      roles: readonly string[],
+      catalogue: Catalogue,
+    ): Promise<{ id: string; secret: string }> {
       let id: string;
       try {
         id = await gateway.create(plan.rep);
@@ -87,6 +96,9 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       }
       try {
         if (plan.fixUp) await gateway.update(id, plan.fixUp);
+        // Undone by removing the client: its scope mappings and service account go with it.
+        const script = plan.rep.serviceAccountsEnabled === true;
+        await roleAssignment.apply(id, { held: [], roles, script, wasScript: false }, catalogue, []);
         // No half-done work: a client whose secret nobody got goes again.
         return { id, secret: await gateway.getSecret(id) };
       } catch (error) {
@@ -105,6 +117,7 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       fields: ApiClientFields,
       catalogue: Catalogue,
       createdAtIfMissing: string,
+      heldRoles: readonly RoleRepresentation[],
     ): Promise<ApiClient> {
       const createdAt = before.createdAt ?? createdAtIfMissing;
       const rep = toClientRepresentation(before.clientId, accountId, createdAt, fields);
@@ -115,6 +128,7 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       await gateway.update(loaded.id, rep);
       const added: string[] = [];
       const removed: string[] = [];
+      const undoRoles: UndoSteps = [];
       try {
         for (const scope of toAdd) {
           await gateway.addDefaultScope(loaded.id, scopeId(scope));
@@ -124,10 +138,18 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
           await gateway.removeDefaultScope(loaded.id, scopeId(scope));
           removed.push(scope);
         }
+        const change = {
+          held: heldRoles,
+          roles: fields.roles,
+          script: fields.capabilityTypes.includes('Script'),
+          wasScript: before.capabilityTypes.includes('Script'),
+        };
+        await roleAssignment.apply(loaded.id, change, catalogue, undoRoles);
         await removeOfflineAccess(loaded.id, loaded.rep);
       } catch (error) {
         try {
-          // Undo in reverse: scopes, then the representation as it was.
+          // Undo in reverse: roles, scopes, then the representation as it was.
+          for (const step of undoRoles.reverse()) await step();
           for (const scope of removed) await gateway.addDefaultScope(loaded.id, scopeId(scope));
           for (const scope of added) await gateway.removeDefaultScope(loaded.id, scopeId(scope));
           await gateway.update(
@@ -149,6 +171,7 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       return fromClientRepresentation(
         { ...loaded.rep, ...rep, defaultClientScopes: [...defaultScopes] },
         catalogue.names,
+        fields.roles,
       );
     },
   };
