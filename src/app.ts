@@ -26,6 +26,7 @@ import { keycloakPlugin } from './keycloak/plugin.js';
 import { apiClientRoutes } from './routes/api-clients/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { limitRoutes } from './routes/limits/index.js';
+import { roleRoutes } from './routes/roles/index.js';
 import { scopeRoutes } from './routes/scopes/index.js';
 
 export interface AppDeps {
@@ -115,6 +116,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       await v1.register(apiClientRoutes);
       await v1.register(limitRoutes);
       await v1.register(scopeRoutes);
+      await v1.register(roleRoutes);
     },
     { prefix: '/v1' },
   );

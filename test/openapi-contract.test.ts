@@ -113,7 +113,13 @@ describe('the OpenAPI document as a contract', () => {
           expect(ajv.validate(media.schema, example), `${name} ${ajv.errorsText()}`).toBe(true);
           const fields = readBody(example, []).over({ ...DEFAULT_FIELDS, capabilityTypes: ['Script'] });
           const clientId = typeof example.clientId === 'string' ? example.clientId : 'acme_example';
-          const context = { accountId: 'acme', clientId, catalogue, allowWildcardWebOrigin: false };
+          const context = {
+            accountId: 'acme',
+            clientId,
+            catalogue,
+            roleCatalogue: new Set(['insights-viewer', 'insights-editor']),
+            allowWildcardWebOrigin: false,
+          };
           expect([...clientIdErrors(clientId, 'acme'), ...apiClientErrors(fields, context)], name).toEqual(
             [],
           );

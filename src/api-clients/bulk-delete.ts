@@ -2,6 +2,7 @@
 // deletes are not free). A clientId of another account, or one already gone, is not-found.
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { isNotFound } from '../keycloak/errors.js';
+import { mapLimited } from '../lib/map-limited.js';
 import type { Directory } from './directory.js';
 import type { BulkDeleteStatus } from './schema.js';
 
@@ -16,26 +17,17 @@ export async function bulkDelete(
   const owned = new Map(
     (await directory.accountClients(accountId)).map((rep) => [rep.clientId as string, rep.id as string]),
   );
-  const statuses = new Array<BulkDeleteStatus>(clientIds.length).fill('failed');
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < clientIds.length; index = next++) {
-      const clientId = clientIds[index] as string;
-      const id = owned.get(clientId);
-      if (!id) {
-        statuses[index] = 'not-found';
-        continue;
-      }
-      try {
-        await gateway.remove(id);
-        directory.forget(clientId);
-        statuses[index] = 'deleted';
-      } catch (error) {
-        statuses[index] = isNotFound(error) ? 'not-found' : 'failed';
-      }
+  const statuses = await mapLimited(clientIds, CONCURRENCY, async (clientId): Promise<BulkDeleteStatus> => {
+    const id = owned.get(clientId);
+    if (!id) return 'not-found';
+    try {
+      await gateway.remove(id);
+      directory.forget(clientId);
+      return 'deleted';
+    } catch (error) {
+      return isNotFound(error) ? 'not-found' : 'failed';
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, clientIds.length) }, worker));
+  });
   return {
     results: clientIds.map((clientId, index) => ({ clientId, status: statuses[index] as BulkDeleteStatus })),
   };

@@ -51,7 +51,8 @@ export function withoutOfflineAccess(scopes: readonly string[], allowOfflineAcce
 /**
  * The resource's fields as a ClientRepresentation, for create and for a full update. Cleared
  * text is sent as "" (Keycloak ignores null on update and would keep the old value). Scopes are
- * not part of it: Keycloak ignores scope lists on update, so the service assigns them apart.
+ * not part of it: Keycloak ignores scope lists on update, so the service assigns them apart; nor
+ * are roles, which are scope mappings and service-account role mappings (writes.ts).
  */
 export function toClientRepresentation(
   clientId: string,
@@ -162,7 +163,22 @@ function postLogoutUrisOf(rep: ClientRepresentation): string[] {
   return value.split(URI_SEPARATOR).filter(Boolean);
 }
 
-export function fromClientRepresentation(rep: ClientRepresentation, catalogue: readonly string[]): ApiClient {
+/**
+ * The client's `roles`: the realm roles in its role scope (scope mappings), which the client
+ * representation does not carry (one more call to read). Every one of them, catalogue or not, so
+ * that a role taken out of the catalogue stays visible and can be removed.
+ */
+export const rolesOf = (roleScope: readonly { name?: string }[]): string[] =>
+  roleScope
+    .map((role) => role.name)
+    .filter((name): name is string => !!name)
+    .sort();
+
+export function fromClientRepresentation(
+  rep: ClientRepresentation,
+  catalogue: readonly string[],
+  roles: readonly string[] = [],
+): ApiClient {
   const backchannelUrl = attribute(rep, BACKCHANNEL_URL_ATTRIBUTE);
   return {
     clientId: rep.clientId ?? '',
@@ -184,14 +200,15 @@ export function fromClientRepresentation(rep: ClientRepresentation, catalogue: r
         }
       : null,
     scopes: catalogueScopesOf(rep, catalogue),
+    roles: [...roles].sort(),
     enabled: rep.enabled ?? true,
     createdAt: textOrNull(attribute(rep, CREATED_AT_ATTRIBUTE)),
   };
 }
 
 export function toSummary(client: ApiClient): ApiClientSummary {
-  const { clientId, displayName, description, capabilityTypes, scopes, enabled, createdAt } = client;
-  return { clientId, displayName, description, capabilityTypes, scopes, enabled, createdAt };
+  const { clientId, displayName, description, capabilityTypes, scopes, roles, enabled, createdAt } = client;
+  return { clientId, displayName, description, capabilityTypes, scopes, roles, enabled, createdAt };
 }
 
 /** The editable fields of a resource (what PUT replaces). */
@@ -212,5 +229,6 @@ export const DEFAULT_FIELDS: Omit<ApiClientFields, 'capabilityTypes'> = {
   webOrigins: [],
   backchannelLogout: null,
   scopes: [],
+  roles: [],
   enabled: true,
 };

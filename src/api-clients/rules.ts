@@ -20,6 +20,13 @@ export interface RuleContext {
   catalogue: ReadonlySet<string>;
   /** Scopes the client already has that left the catalogue: they may stay, never be added. */
   kept?: ReadonlySet<string>;
+  /** Names of the role catalogue. */
+  roleCatalogue: ReadonlySet<string>;
+  /**
+   * Roles the client holds already: they may stay (and be removed) after leaving the catalogue,
+   * but never be added. Empty on create.
+   */
+  heldRoles?: ReadonlySet<string>;
   allowWildcardWebOrigin: boolean;
   /** For the URLs Keycloak calls; strict (https, public hosts only) when left out. */
   urlSafety?: UrlSafetyOptions;
@@ -188,6 +195,16 @@ export function apiClientErrors(fields: ApiClientFields, context: RuleContext): 
     }
   });
   errors.push(...duplicates(fields.scopes, '/scopes'));
+
+  const held = context.heldRoles ?? new Set<string>();
+  fields.roles.forEach((role, i) => {
+    if (!context.roleCatalogue.has(role) && !held.has(role)) {
+      errors.push(
+        error(`/roles/${i}`, `is not in the role catalogue (${[...context.roleCatalogue].join(', ')})`),
+      );
+    }
+  });
+  errors.push(...duplicates(fields.roles, '/roles'));
   return errors;
 }
 

@@ -6,18 +6,20 @@ import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { createLocks, type LockOptions } from './account-lock.js';
 import { bulkDelete } from './bulk-delete.js';
 import { type Catalogue, createCatalogue } from './catalogue.js';
-import { createDirectory } from './directory.js';
+import { createDirectory, type Loaded } from './directory.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { assertValid, type BodyInput } from './input.js';
 import { createLimits } from './limits.js';
-import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, toCreatePlan, toSummary } from './mapping.js';
+import { type ListOptions, listAccount } from './listing.js';
+import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, rolesOf, toCreatePlan } from './mapping.js';
 import { clientIdErrors, type RuleContext } from './rules.js';
-import type { ApiClientSummary, Limit, Scope } from './schema.js';
+import type { Limit, Role, Scope } from './schema.js';
 import { createServiceClientRoles } from './service-client.js';
 import type { UrlSafetyOptions } from './url-safety.js';
 import { checkPrecondition, type Versioned, versioned } from './versioning.js';
 import { createWrites } from './writes.js';
 
+export type { ListOptions } from './listing.js';
 export type { Versioned } from './versioning.js';
 
 export interface ApiClientsOptions {
@@ -36,15 +38,8 @@ export interface ApiClientsOptions {
   now?: () => Date;
 }
 
-export interface ListOptions {
-  search?: string;
-  first?: number;
-  max?: number;
-}
-
 /** What a create starts from: a Script client with nothing else set. */
 const CREATE_BASE = { ...DEFAULT_FIELDS, capabilityTypes: ['Script' as const] };
-
 export type ApiClientsService = ReturnType<typeof createApiClientsService>;
 
 export function createApiClientsService(gateway: ClientsGateway, options: ApiClientsOptions) {
@@ -62,16 +57,24 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   const ruleContext = (
     accountId: string,
     catalogue: Catalogue,
-    extras: { kept?: string[]; clientId?: string } = {},
+    extras: { kept?: string[]; clientId?: string; heldRoles?: string[] } = {},
   ): RuleContext => ({
     accountId,
     clientId: extras.clientId,
     catalogue: new Set(catalogue.names),
     kept: new Set(extras.kept ?? []),
+    roleCatalogue: new Set(catalogue.roles.map((role) => role.name)),
+    heldRoles: new Set(extras.heldRoles ?? []),
     allowWildcardWebOrigin: options.allowWildcardWebOrigin,
     urlSafety: options.urlSafety,
   });
   const catalogueNames = async () => (await catalogues.load()).names;
+
+  /** A loaded client as the resource: its roles are its role scope, one more call. */
+  async function read(loaded: Loaded, names: readonly string[]) {
+    const held = await gateway.listRoleScope(loaded.id);
+    return { held, client: fromClientRepresentation(loaded.rep, names, rolesOf(held)) };
+  }
 
   /**
    * Throws limit-reached when the account holds as many clients as its limit allows; `exact`
@@ -92,44 +95,27 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   /** Reads the client and checks If-Match and the body: the whole check of an update, no write. */
   async function prepareUpdate(accountId: string, clientId: string, input: BodyInput, ifMatch?: string) {
     const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
-    const current = fromClientRepresentation(loaded.rep, catalogue.names);
+    const { held, client: current } = await read(loaded, catalogue.names);
     checkPrecondition(current, ifMatch);
     const fields = input.over(fieldsOf(current));
-    assertValid(fields, input, ruleContext(accountId, catalogue, { kept: current.scopes, clientId }));
-    return { loaded, catalogue, current, fields };
+    assertValid(
+      fields,
+      input,
+      ruleContext(accountId, catalogue, { kept: current.scopes, clientId, heldRoles: current.roles }),
+    );
+    return { loaded, catalogue, held, current, fields };
   }
 
   /** Account locks are `lock.<account>`, client locks `lock.<clientId>`: an account id has no "_", a clientId has. */
   const lockOf = (name: string) => `lock.${name}`;
 
   return {
-    async list(accountId: string, query: ListOptions) {
-      const [reps, max, names] = await Promise.all([
-        directory.accountClients(accountId),
-        limits.maxFor(accountId),
-        catalogueNames(),
-      ]);
-      const needle = query.search?.toLowerCase();
-      const rows: ApiClientSummary[] = reps
-        .map((rep) => toSummary(fromClientRepresentation(rep, names)))
-        .filter(
-          (row) =>
-            !needle ||
-            row.clientId.toLowerCase().includes(needle) ||
-            (row.displayName ?? '').toLowerCase().includes(needle),
-        )
-        .sort((a, b) => a.clientId.localeCompare(b.clientId));
-      const first = query.first ?? 0;
-      return {
-        items: rows.slice(first, first + (query.max ?? 20)),
-        total: rows.length,
-        limit: { max, used: reps.length },
-      };
-    },
+    list: (accountId: string, query: ListOptions) =>
+      listAccount({ gateway, directory, limits, catalogues }, accountId, query),
 
     async get(accountId: string, clientId: string): Promise<Versioned> {
-      const [{ rep }, names] = await Promise.all([directory.load(accountId, clientId), catalogueNames()]);
-      return versioned(fromClientRepresentation(rep, names));
+      const [loaded, names] = await Promise.all([directory.load(accountId, clientId), catalogueNames()]);
+      return versioned((await read(loaded, names)).client);
     },
 
     async create(accountId: string, input: BodyInput): Promise<Versioned & { secret: string }> {
@@ -150,9 +136,9 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         async (lease) => {
           await assertRoom(accountId, true);
           lease.assertLeft(`the create of ${clientId}`);
-          const { id, secret } = await writes.create(plan, accountId);
+          const { id, secret } = await writes.create(plan, accountId, fields.roles, catalogue);
           directory.remember(clientId, id, accountId);
-          return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names)), secret };
+          return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)), secret };
         },
         // While other creates of the account hold the lock: once it is full, say so at once.
         () => assertRoom(accountId),
@@ -176,7 +162,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         lockOf(clientId),
         'API Clients service: held while this API client is changed',
         async (lease) => {
-          const { loaded, catalogue, current, fields } = await prepareUpdate(
+          const { loaded, catalogue, held, current, fields } = await prepareUpdate(
             accountId,
             clientId,
             input,
@@ -184,7 +170,16 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           );
           const createdAt = now().toISOString();
           return versioned(
-            await writes.update(accountId, loaded, current, fields, catalogue, createdAt, lease.assertLeft),
+            await writes.update(
+              accountId,
+              loaded,
+              current,
+              fields,
+              catalogue,
+              createdAt,
+              held,
+              lease.assertLeft,
+            ),
           );
         },
       );
@@ -198,7 +193,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           'API Clients service: held while this API client is deleted',
           async () => {
             const loaded = await directory.load(accountId, clientId);
-            checkPrecondition(fromClientRepresentation(loaded.rep, await catalogueNames()), ifMatch);
+            checkPrecondition((await read(loaded, await catalogueNames())).client, ifMatch);
             await gateway.remove(loaded.id);
           },
         );
@@ -239,5 +234,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
     scopes: async (): Promise<Scope[]> =>
       (await catalogues.load()).scopes.map(({ name, description }) => ({ name, description })),
+
+    roles: async (): Promise<Role[]> =>
+      (await catalogues.load()).roles.map(({ name, description }) => ({ name, description })),
   };
 }

@@ -25,6 +25,7 @@ const fullBody = (clientId: string) => ({
     revokeOfflineSessions: true,
   },
   scopes: ['datahub-api', 'push-data'],
+  roles: ['insights-viewer'],
   enabled: true,
 });
 
@@ -101,7 +102,16 @@ describe('the API client resource over HTTP', () => {
     expect(list.body.limit).toEqual({ max: 5, used: 2 });
     expect(list.body.items.map((row) => row.clientId)).toEqual([`${account}_batch`, clientId]);
     expect(Object.keys(list.body.items[0] ?? {}).sort()).toEqual(
-      ['capabilityTypes', 'clientId', 'createdAt', 'description', 'displayName', 'enabled', 'scopes'].sort(),
+      [
+        'capabilityTypes',
+        'clientId',
+        'createdAt',
+        'description',
+        'displayName',
+        'enabled',
+        'roles',
+        'scopes',
+      ].sort(),
     );
     expect(JSON.stringify(list.body)).not.toMatch(/secret/i);
 
@@ -147,6 +157,7 @@ describe('the API client resource over HTTP', () => {
       capabilityTypes: ['WebApp'],
       backchannelLogout: null,
       scopes: ['push-data'],
+      roles: ['insights-editor'],
     };
     const stale = await t.call<Problem>('PUT', clientUrl(account, clientId), {
       token,
@@ -173,6 +184,7 @@ describe('the API client resource over HTTP', () => {
       capabilityTypes: ['WebApp'],
       backchannelLogout: null,
       scopes: ['push-data'],
+      roles: ['insights-editor'],
     });
     // what Keycloak holds reads back the same
     expect((await t.call<Resource>('GET', clientUrl(account, clientId), { token })).body).toEqual(
@@ -222,6 +234,7 @@ describe('the API client resource over HTTP', () => {
         redirectUris: ['https://portal.example.test/#frag', '/relative', 'https://portal.example.test/a*b'],
         webOrigins: ['https://portal.example.test/path', '*'],
         scopes: ['admin-everything'],
+        roles: ['platform-admin'],
         homeUrl: 5,
         secret: 'mine',
         unknown: true,
@@ -236,6 +249,7 @@ describe('the API client resource over HTTP', () => {
         '/redirectUris/0',
         '/redirectUris/1',
         '/redirectUris/2',
+        '/roles/0',
         '/scopes/0',
         '/secret',
         '/unknown',

@@ -25,6 +25,11 @@ export const paths = {
   secret: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/client-secret$/,
   defaultScope: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/default-client-scopes\/[0-9a-f-]{36}$/,
   token: /^\/realms\/platform\/protocol\/openid-connect\/token$/,
+  /** A client's role scope (realm scope mappings): POST adds, DELETE removes. */
+  roleScope: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/scope-mappings\/realm$/,
+  serviceAccountUser: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/service-account-user$/,
+  /** A user's realm role mappings: POST adds, DELETE removes. */
+  userRoles: /^\/admin\/realms\/platform\/users\/[0-9a-f-]{36}\/role-mappings\/realm$/,
 };
 
 /** The test configuration with the service's Keycloak calls going through `url` (e.g. a fault proxy). */

@@ -196,6 +196,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The role catalogue
+         * @description The roles an API client may hold (what an application key may view or change), with their descriptions, as Keycloak holds them.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                name: string;
+                                description: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description unauthorized: no bearer token, or not a valid one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description forbidden: the token may not act on this account or route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description rate-limited, with Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description internal-error */
+                500: {
+                    headers: {
+                        /** @description The request id, also the `instance` of a problem */
+                        "x-request-id"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description keycloak-unavailable (with Retry-After) or overloaded */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -238,6 +329,7 @@ export interface components {
                 revokeOfflineSessions: boolean;
             } | null;
             scopes: string[];
+            roles: string[];
             enabled: boolean;
             createdAt: string | null;
         };
@@ -262,6 +354,7 @@ export interface components {
                 revokeOfflineSessions: boolean;
             } | null;
             scopes: string[];
+            roles: string[];
             enabled: boolean;
             createdAt: string | null;
         } & {
@@ -273,6 +366,7 @@ export interface components {
             description: string | null;
             capabilityTypes: ("WebApp" | "Script")[];
             scopes: string[];
+            roles: string[];
             enabled: boolean;
             createdAt: string | null;
         };
@@ -541,6 +635,9 @@ export interface operations {
                  *       ],
                  *       "scopes": [
                  *         "datahub-api"
+                 *       ],
+                 *       "roles": [
+                 *         "insights-viewer"
                  *       ]
                  *     }
                  */
@@ -578,6 +675,8 @@ export interface operations {
                     } | null;
                     /** @description names from the scope catalogue (GET /v1/scopes) */
                     scopes?: string[];
+                    /** @description names from the role catalogue (GET /v1/roles): what the client may view or change; a role taken out of the catalogue may stay but not be added */
+                    roles?: string[];
                     /** @description a disabled client gets no tokens */
                     enabled?: boolean;
                 };
@@ -877,6 +976,8 @@ export interface operations {
                     } | null;
                     /** @description names from the scope catalogue (GET /v1/scopes) */
                     scopes: string[];
+                    /** @description names from the role catalogue (GET /v1/roles): what the client may view or change; a role taken out of the catalogue may stay but not be added */
+                    roles: string[];
                     /** @description a disabled client gets no tokens */
                     enabled: boolean;
                 };
@@ -1194,6 +1295,7 @@ export interface operations {
                         revokeOfflineSessions?: boolean | null;
                     } | null;
                     scopes?: string[] | null;
+                    roles?: string[] | null;
                     enabled?: boolean | null;
                 };
                 /**
@@ -1231,6 +1333,7 @@ export interface operations {
                         revokeOfflineSessions?: boolean | null;
                     } | null;
                     scopes?: string[] | null;
+                    roles?: string[] | null;
                     enabled?: boolean | null;
                 };
             };
