@@ -79,12 +79,16 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   /**
    * Throws limit-reached when the account holds as many clients as its limit allows; `exact`
    * (under the account's lock) reads the limit from Keycloak rather than this replica's cache.
+   * A refusal is always exact: a full account under the cached limit is checked once more against
+   * the limit Keycloak holds now, so a limit raised on another replica counts at once.
    */
   async function assertRoom(accountId: string, exact = false): Promise<void> {
-    const [existing, max] = await Promise.all([
+    const [existing, cached] = await Promise.all([
       directory.accountClients(accountId),
       exact ? limits.current(accountId) : limits.maxFor(accountId),
     ]);
+    if (existing.length < cached) return;
+    const max = exact ? cached : await limits.current(accountId);
     if (existing.length >= max) throw limitReached(accountId, existing.length, max);
   }
 

@@ -5,6 +5,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
+import type { AppDeps } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { type Answer, startTestApp, type TestApp } from '../support/app.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
@@ -49,9 +50,10 @@ export interface ProxiedApp {
 export async function startProxiedApp(
   keycloak: Partial<Config['keycloak']> = {},
   overrides: Partial<Config> = {},
+  deps: AppDeps = {},
 ): Promise<ProxiedApp> {
   const proxy = await startFaultProxy(keycloakUrl());
-  const t = await startTestApp({ ...configVia(proxy.url, keycloak), ...overrides });
+  const t = await startTestApp({ ...configVia(proxy.url, keycloak), ...overrides }, deps);
   return {
     proxy,
     t,
