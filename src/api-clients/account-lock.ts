@@ -1,5 +1,6 @@
 // Locks that hold across replicas: a client role of the service's own client (`lock.<account>`
-// while a create counts and writes, `lock.<clientId>` while an update reads, checks and writes),
+// while a create counts and writes, `lock.client.<digest of the clientId>` while an update reads,
+// checks and writes),
 // whose name Keycloak keeps unique (creating it a second time answers 409). The role carries a
 // random owner token and nothing else: no expiry stamped with one replica's clock.
 //
@@ -10,7 +11,7 @@
 //   than the lease on its own clock. It started looking after the holder started its lease, so
 //   the holder's lease has run out by then, whatever the two wall clocks say.
 // Release reads the lock and deletes it by id only when it still carries the holder's token.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   isConflict,
@@ -21,6 +22,17 @@ import {
 } from '../keycloak/errors.js';
 import { createTtlCache } from '../lib/cache.js';
 import type { ServiceClientRoles } from './service-client.js';
+
+/** An account's lock: an account id is at most 63 characters of [a-z0-9-]. */
+export const accountLockName = (accountId: string): string => `lock.${accountId}`;
+
+/**
+ * A client's lock. A clientId may be 255 characters, and Keycloak's role names are at most 255:
+ * the name carries a digest of the clientId instead (an account id has no ".", so it never meets
+ * an account's lock).
+ */
+export const clientLockName = (clientId: string): string =>
+  `lock.client.${createHash('sha256').update(clientId).digest('base64url')}`;
 
 export class LockTimeoutError extends KeycloakUnavailableError {
   override name = 'LockTimeoutError';

@@ -3,7 +3,7 @@
 // body read once (input.ts).
 import { ProblemError } from '../http/problem.js';
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
-import { createLocks, type LockOptions } from './account-lock.js';
+import { accountLockName, clientLockName, createLocks, type LockOptions } from './account-lock.js';
 import { bulkDelete } from './bulk-delete.js';
 import { type Catalogue, createCatalogue } from './catalogue.js';
 import { createDirectory, type Loaded } from './directory.js';
@@ -110,9 +110,6 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     return { loaded, catalogue, held, current, fields };
   }
 
-  /** Account locks are `lock.<account>`, client locks `lock.<clientId>`: an account id has no "_", a clientId has. */
-  const lockOf = (name: string) => `lock.${name}`;
-
   return {
     list: (accountId: string, query: ListOptions) =>
       listAccount({ gateway, directory, limits, catalogues }, accountId, query),
@@ -135,7 +132,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       // Refusals cost Keycloak no write: a taken clientId and a full account are found before the lock.
       await Promise.all([assertRoom(accountId), assertClientIdFree(clientId)]);
       return locks.withLock(
-        lockOf(accountId),
+        accountLockName(accountId),
         'API Clients service: held while an API client of this account is created',
         async (lease) => {
           await assertRoom(accountId, true);
@@ -163,7 +160,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       // refused by its If-Match; an undo puts back what this update read under the lock.
       await prepareUpdate(accountId, clientId, input, ifMatch);
       return locks.withLock(
-        lockOf(clientId),
+        clientLockName(clientId),
         'API Clients service: held while this API client is changed',
         async (lease) => {
           const { loaded, catalogue, held, current, fields } = await prepareUpdate(
@@ -193,7 +190,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       if (ifMatch !== undefined) {
         // under the client's lock: no update may land between the check and the delete
         await locks.withLock(
-          lockOf(clientId),
+          clientLockName(clientId),
           'API Clients service: held while this API client is deleted',
           async () => {
             const loaded = await directory.load(accountId, clientId);

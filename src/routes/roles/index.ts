@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { RoleList } from '../../api-clients/schema.js';
 import { callerSecurity } from '../../http/docs.js';
-import { problemResponses } from '../../http/problem.js';
+import { success } from '../../http/responses.js';
 
 export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -11,10 +11,11 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['roles'],
         security: callerSecurity,
+        operationId: 'listRoles',
         summary: 'The role catalogue',
         description:
           'The roles an API client may hold (what an application key may view or change), with their descriptions, as Keycloak holds them.',
-        response: { 200: RoleList, ...problemResponses(401, 403, 429, 503) },
+        response: { 200: success(RoleList, 'The catalogue') },
       },
     },
     async () => ({ items: await app.apiClients.roles() }),
