@@ -1,5 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { LockOptions } from './api-clients/account-lock.js';
 import { apiClientsPlugin } from './api-clients/plugin.js';
 import { authPlugin } from './auth/plugin.js';
@@ -57,7 +62,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       : { logger: deps.logger ?? loggerOptions(config.logLevel) }) as FastifyServerOptions),
     bodyLimit: config.bodyLimitBytes,
     // one line per request instead of two (requestLogPlugin)
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // A caller's x-request-id is kept when it looks like an id; anything else gets a fresh one,
     // so that no caller writes arbitrary text into every log line of its request.
     requestIdHeader: false,

@@ -30,7 +30,7 @@ afterEach(() => {
   for (const run of started.splice(0)) {
     killGroup(run.pid);
     // a Keycloak dev started: its own group, which SIGKILL to dev cannot clean up
-    for (const [, pid] of run.output().matchAll(/starting Keycloak \S+ at \S+ \(pid (\d+)/g))
+    for (const [, pid] of run.output().matchAll(/starting Keycloak \S+(?: \(db=\S+\))? at \S+ \(pid (\d+)/g))
       killGroup(Number(pid));
   }
   for (const group of childGroups.splice(0)) killGroup(group);
@@ -98,7 +98,7 @@ describe.skipIf(!localDistribution)('npm run dev: Ctrl-C while Keycloak boots', 
         KEYCLOAK_URL: '',
         PORT: String(await freePort()),
       });
-      const [, pid] = await waitForOutput(run, /starting Keycloak \S+ at \S+ \(pid (\d+)/, 120_000);
+      const [, pid] = await waitForOutput(run, /starting Keycloak \S+(?: \(db=\S+\))? at \S+ \(pid (\d+)/, 120_000);
       keycloakGroup = Number(pid);
       const group = keycloakGroup;
       // the JVM is up and booting, not ready yet
