@@ -93,10 +93,20 @@ export async function keycloakAdmin<T = unknown>(
   path: string,
   body?: unknown,
 ): Promise<AdminAnswer<T>> {
-  const response = await fetch(`${keycloakUrl()}/admin/realms/${realm}${path}`, {
+  return adminRequest<T>({ realm, token: await serviceAccessToken() }, method, path, body);
+}
+
+/** One admin API call on any realm with any bearer token (`path` relative to /admin/realms/{realm}). */
+export async function adminRequest<T = unknown>(
+  as: { realm: string; token: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<AdminAnswer<T>> {
+  const response = await fetch(`${keycloakUrl()}/admin/realms/${as.realm}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${await serviceAccessToken()}`,
+      authorization: `Bearer ${as.token}`,
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
