@@ -8,7 +8,8 @@
 //   resource per resource type (Users, Roles, ...) that stands for "all of that type";
 // - a permission's resources are the objects' ids (a role by id only, never by name);
 // - a scope permission saved with NO resources gets the type's resource: it covers every object of
-//   the type (`addUResourceTypeResource`). A Roles permission with no catalogue role in it would
+//   the type (`addUResourceTypeResource`; checked on 26.7.3: a Roles permission posted with
+//   `resources: []` lists the resource "Roles"). A Roles permission with no catalogue role in it would
 //   let the account map every role, admin roles included, so it is never written empty;
 // - deleting a role takes it out of the permissions; a permission left with nothing is deleted.
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
@@ -261,8 +262,17 @@ async function ensurePermission(
       `${want.resourceType} permission "${want.name}" covers only some ${want.resourceType.toLowerCase()}: left as it is`,
     );
   }
+  // the other way round: a permission over every role, where the setup wants some (left alone:
+  // adding one would make Keycloak drop "every role" and narrow what an operator chose)
+  const widened =
+    !want.resources.some((r) => r.id === want.resourceType) && has.resources.includes(want.resourceType);
+  if (widened) {
+    steps.warn(
+      `${want.resourceType} permission "${want.name}" covers every ${want.resourceType.toLowerCase().replace(/s$/, '')}: the service's account may map any of them; narrow it by hand`,
+    );
+  }
   const add = {
-    resources: narrowed ? [] : want.resources.filter((r) => !has.resources.includes(r.id)),
+    resources: narrowed || widened ? [] : want.resources.filter((r) => !has.resources.includes(r.id)),
     scopes: missingFrom(has.scopes, want.scopes),
     policies: want.policy.id ? missingFrom(has.policies, [want.policy.id]) : [],
   };

@@ -481,6 +481,25 @@ async function foreignServiceToken(secret: string): Promise<string> {
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
+describe('npm run setup-realm on a realm with no catalogue role yet', () => {
+  it('creates no Roles permission (Keycloak reads an empty one as every role) and says so', async () => {
+    const bare = `bare-${randomBytes(4).toString('hex')}`;
+    const admin = await masterAdmin('master');
+    await admin.realms.create({ realm: bare, enabled: true });
+    try {
+      const result = await applyRealmSetup(admin, bare, readSetup());
+      expect(result.warnings.join('\n')).toContain('no realm role is marked api-clients.catalogue=true');
+      admin.setConfig({ realmName: bare });
+      const [client] = await admin.clients.find({ clientId: 'admin-permissions', first: 0, max: 1 });
+      const names = (await admin.clients.findPermissions({ id: client?.id as string })).map((p) => p.name);
+      expect(names).toEqual(['api-clients: map roles of users']);
+    } finally {
+      admin.setConfig({ realmName: 'master' });
+      await admin.realms.del({ realm: bare });
+    }
+  });
+});
+
 describe('the setup and the demo realm import', () => {
   it('agree: on the imported demo realm the setup has nothing to do', async () => {
     const admin = await masterAdmin('master');
