@@ -4,12 +4,16 @@
 //                                    own client (no secret: Keycloak generates one) and the docs
 //                                    client. `npm run setup-realm` applies it to an existing realm.
 //   keycloak/demo/realm.json         the demo realm itself (settings and Keycloak's built-in scopes)
-//   keycloak/demo/demo-data.json     demo users and groups, the password-grant client, the
+//   keycloak/demo/demo-data.json     demo users and groups, the catalogue roles (with the fixed
+//                                    ids the import needs), the password-grant client, the
 //                                    insights-api resource server, fixed development secrets.
+// The setup's `adminPermissions` is no realm member: demoRealm() writes it as the import wants it
+// (scripts/lib/admin-permissions.ts), catalogue role names resolved to their ids in the file.
 // keycloak/realm-platform.json, which the local distribution, docker compose and testcontainers
 // import, is all three merged (`npm run realm` writes it; a test fails when it is stale).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AdminPermissionsData, adminPermissionsImport } from './admin-permissions.js';
 import { projectRoot } from './keycloak-local.js';
 
 export const setupFile = join(projectRoot, 'keycloak', 'setup', 'api-clients.json');
@@ -26,10 +30,14 @@ export interface RealmSetup {
   clients: ClientData[];
   /** Service-account users only: the admin roles each client's service account holds. */
   users: { username: string; serviceAccountClientId: string; clientRoles: Record<string, string[]> }[];
+  /** Not a realm representation member: turned into one by demoRealm(), applied by setup-realm. */
+  adminPermissions: AdminPermissionsData;
 }
 
 export interface RoleData {
+  id?: string;
   name: string;
+  attributes?: Record<string, string[]>;
   description?: string;
   composite?: boolean;
   composites?: { realm?: string[] };
@@ -102,10 +110,19 @@ export function mergeRealm(a: Json, b: Json): Json {
 
 /** The demo realm as imported for `npm run dev` and the tests: realm, then setup, then demo data. */
 export function demoRealm(): JsonObject {
-  return [readJson<Json>(setupFile), readJson<Json>(demoDataFile)].reduce<Json>(
-    (realm, part) => mergeRealm(realm, part),
+  const { adminPermissions, ...setup } = readSetup();
+  const realm = [setup as unknown as Json, readJson<Json>(demoDataFile)].reduce<Json>(
+    (merged, part) => mergeRealm(merged, part),
     readJson<Json>(demoRealmFile),
   ) as JsonObject;
+  return withAdminPermissions(realm, adminPermissions);
+}
+
+/** The setup's admin permissions as the import wants them, role names resolved to the file's ids. */
+function withAdminPermissions(realm: JsonObject, data: AdminPermissionsData): JsonObject {
+  const realmRoles = ((realm.roles as JsonObject | undefined)?.realm ?? []) as unknown as RoleData[];
+  const { adminPermissionsEnabled, client } = adminPermissionsImport(data, realmRoles);
+  return mergeRealm(realm, { adminPermissionsEnabled, clients: [client] } as unknown as Json) as JsonObject;
 }
 
 export const demoRealmJson = (): string => `${JSON.stringify(demoRealm(), null, 2)}\n`;

@@ -7,6 +7,7 @@
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
+import { applyAdminPermissions } from './admin-permissions.js';
 import type { ClientData, RealmSetup } from './realm-files.js';
 
 /** The attribute that marks a client as managed by the service (src/api-clients/mapping.ts). */
@@ -210,6 +211,13 @@ export async function applyRealmSetup(
       }
     }
   }
+
+  // Role mapping for the catalogue roles only: fine-grained admin permissions v2
+  await applyAdminPermissions(kc, realm, setup.adminPermissions, {
+    change,
+    warn: (warning) => result.warnings.push(warning),
+    dryRun: dry,
+  });
 
   // Clients the service manages, made before token hygiene
   for (let first = 0; ; first += 500) {

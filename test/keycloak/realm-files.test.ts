@@ -16,7 +16,13 @@ describe('the realm files', () => {
     const setup = readSetup();
     expect(setup.users.every((user) => typeof user.serviceAccountClientId === 'string')).toBe(true);
     expect(setup.clients.filter((client) => client.directAccessGrantsEnabled === true)).toEqual([]);
-    expect(Object.keys(setup).sort()).toEqual(['clientScopes', 'clients', 'roles', 'users']);
+    expect(Object.keys(setup).sort()).toEqual([
+      'adminPermissions',
+      'clientScopes',
+      'clients',
+      'roles',
+      'users',
+    ]);
   });
 
   it("keeps the service's account to the least admin roles that work", () => {
@@ -25,6 +31,30 @@ describe('the realm files', () => {
       // view-realm: listing realm roles (the role catalogue) needs it on 26.7.3 (RolePermissions.canList)
       'realm-management': ['view-realm', 'manage-clients', 'view-clients', 'query-clients'],
     });
+  });
+
+  it("the demo import's Roles permission holds the ids of exactly the realm's catalogue roles", () => {
+    type Policy = { name: string; config: Record<string, string> };
+    const realm = demoRealm() as {
+      adminPermissionsEnabled?: boolean;
+      roles: { realm: { id?: string; name: string; attributes?: Record<string, string[]> }[] };
+      clients: { clientId: string; authorizationSettings?: { policies: Policy[] } }[];
+    };
+    expect(realm.adminPermissionsEnabled).toBe(true);
+    const policies = realm.clients.find((c) => c.clientId === 'admin-permissions')?.authorizationSettings
+      ?.policies;
+    const { adminPermissions } = readSetup();
+    const roles = policies?.find((p) => p.name === adminPermissions.roles.name);
+    const catalogue = realm.roles.realm.filter((r) =>
+      r.attributes?.['api-clients.catalogue']?.includes('true'),
+    );
+    expect(catalogue.map((r) => r.name).sort()).toEqual(['insights-editor', 'insights-viewer']);
+    expect(JSON.parse(roles?.config.resources as string).sort()).toEqual(catalogue.map((r) => r.id).sort());
+    expect(JSON.parse(roles?.config.scopes as string)).toEqual(['map-role', 'map-role-client-scope']);
+    const users = policies?.find((p) => p.name === adminPermissions.users.name);
+    expect(JSON.parse(users?.config.resources as string)).toEqual(['Users']);
+    const account = policies?.find((p) => p.name === adminPermissions.policy.name);
+    expect(JSON.parse(account?.config.users as string)).toEqual(['service-account-api-clients-service']);
   });
 
   it('the demo realm has the demo data, the resource server and the development secrets', () => {

@@ -98,7 +98,11 @@ describe.skipIf(!localDistribution)('npm run dev: Ctrl-C while Keycloak boots', 
         KEYCLOAK_URL: '',
         PORT: String(await freePort()),
       });
-      const [, pid] = await waitForOutput(run, /starting Keycloak \S+(?: \(db=\S+\))? at \S+ \(pid (\d+)/, 120_000);
+      const [, pid] = await waitForOutput(
+        run,
+        /starting Keycloak \S+(?: \(db=\S+\))? at \S+ \(pid (\d+)/,
+        120_000,
+      );
       keycloakGroup = Number(pid);
       const group = keycloakGroup;
       // the JVM is up and booting, not ready yet

@@ -2,7 +2,8 @@
 // without harm. Against a realm this project did not create, with clients, users, roles and scopes
 // of its own: `npm run setup-realm` (the real command, as a process) sets up what the service
 // needs, a second run changes nothing, nothing else is touched, and the service then works there
-// with the secret the command printed and only the admin roles the setup gives it.
+// with the secret the command printed and only the admin roles the setup gives it: it may map the
+// realm roles marked as catalogue roles, and Keycloak refuses it any other role.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
@@ -11,11 +12,12 @@ import { projectRoot } from '../../scripts/lib/keycloak-local.js';
 import { readSetup } from '../../scripts/lib/realm-files.js';
 import { applyRealmSetup } from '../../scripts/lib/realm-setup.js';
 import { buildApp } from '../../src/app.js';
-import { keycloakUrl, testConfig } from '../support/keycloak.js';
+import { adminRequest, claims, keycloakUrl, testConfig } from '../support/keycloak.js';
 import { masterAdmin, masterAdminCredentials } from './realm-admin.js';
 
 const realm = `foreign-${randomBytes(4).toString('hex')}`;
 let kc: KeycloakAdminClient;
+const CATALOGUE = { 'api-clients.catalogue': ['true'] };
 
 function setupRealm(...extra: string[]) {
   const run = spawnSync(
@@ -81,7 +83,9 @@ async function snapshot() {
   );
   const serviceAccounts = await Promise.all(
     clients
-      .filter((client) => client.serviceAccountsEnabled)
+      // not admin-permissions: Keycloak's own authorization client has service accounts on but no
+      // user, and reading it makes one (ClientResource.getServiceAccountUser enables it on the spot)
+      .filter((client) => client.serviceAccountsEnabled && client.clientId !== 'admin-permissions')
       .map(async (client) => {
         const user = await kc.clients.getServiceAccountUser({ id: client.id as string });
         const roles = await Promise.all(
@@ -108,8 +112,43 @@ async function snapshot() {
     serviceAccounts,
     roles,
     groups,
+    adminPermissions: await adminPermissions(),
   };
 }
+
+/** The policies and permissions of the realm's admin-permissions client, with what each holds. */
+async function adminPermissions() {
+  const [client] = await kc.clients.find({ clientId: 'admin-permissions', first: 0, max: 1 });
+  if (!client?.id) return [];
+  const id = client.id;
+  const all = ((await kc.clients.listPolicies({ id, first: 0, max: 1000 })) || []).sort((a, b) =>
+    String(a.name).localeCompare(String(b.name)),
+  );
+  // the list of policies leaves out a permission's resource type; the list of permissions has it
+  const permissions = await kc.clients.findPermissions({ id, first: 0, max: 1000 });
+  return Promise.all(
+    all.map(async (policy) => {
+      const permissionId = policy.id as string;
+      const [resources, scopes, policies] = await Promise.all([
+        kc.clients.getAssociatedResources({ id, permissionId }),
+        kc.clients.getAssociatedScopes({ id, permissionId }),
+        kc.clients.getAssociatedPolicies({ id, permissionId }),
+      ]);
+      return {
+        ...policy,
+        resourceType: permissions.find((p) => p.id === policy.id)?.resourceType,
+        resources: resources.map((r) => r.name).sort(),
+        scopes: scopes.map((r) => r.name).sort(),
+        policies: policies.map((r) => r.name).sort(),
+      };
+    }),
+  );
+}
+
+const permission = (snap: Snapshot, name: string) => snap.adminPermissions.find((p) => p.name === name);
+const ROLES_PERMISSION = 'api-clients: map catalogue roles';
+const USERS_PERMISSION = 'api-clients: map roles of users';
+const roleId = async (name: string) => (await kc.roles.findOneByName({ name }))?.id as string;
 
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 let before: Snapshot;
@@ -139,6 +178,8 @@ beforeAll(async () => {
     attributes: { 'api-clients.account': 'acme' },
   });
   await kc.roles.create({ name: 'sales', description: 'Sales people' });
+  // a role the operator marked for API clients before running the setup
+  await kc.roles.create({ name: 'reports-reader', description: 'Read reports', attributes: CATALOGUE });
   await kc.groups.create({ name: 'emea' });
   const { id: bob } = await kc.users.create({ username: 'bob', enabled: true, email: 'bob@example.test' });
   const sales = await kc.roles.findOneByName({ name: 'sales' });
@@ -170,7 +211,8 @@ describe('npm run setup-realm on a realm it did not create', () => {
       list.map((x) => x.clientId ?? x.username ?? x.name);
     const added = (key: 'clients' | 'scopes' | 'roles' | 'users') =>
       names(afterFirst[key]).filter((name) => !names(before[key]).includes(name));
-    expect(added('clients').sort()).toEqual(['api-clients-docs', 'api-clients-service']);
+    // admin-permissions: Keycloak's own, made when the setup switches admin permissions on
+    expect(added('clients').sort()).toEqual(['admin-permissions', 'api-clients-docs', 'api-clients-service']);
     expect(added('scopes').sort()).toEqual(['api-clients-caller', 'datahub-api', 'push-data']);
     expect(added('roles').sort()).toEqual(['api-clients-admin', 'api-clients-viewer', 'platform-admin']);
     expect(added('users')).toEqual([]);
@@ -199,7 +241,35 @@ describe('npm run setup-realm on a realm it did not create', () => {
     expect(untouched(afterFirst.scopes, before.scopes)).toEqual(before.scopes);
     expect(untouched(afterFirst.roles, before.roles)).toEqual(before.roles);
     expect(untouched(afterFirst.users, before.users)).toEqual(before.users);
-    expect(afterFirst.realm).toEqual(before.realm);
+    expect(before.realm?.adminPermissionsEnabled).toBe(false);
+    expect(afterFirst.realm?.adminPermissionsEnabled).toBe(true);
+    expect({
+      ...afterFirst.realm,
+      adminPermissionsEnabled: false,
+      adminPermissionsClient: undefined,
+    }).toEqual(before.realm);
+  });
+
+  it("lets the service's account map exactly the catalogue roles (admin permissions v2)", async () => {
+    const account = await kc.users.find({ username: 'service-account-api-clients-service', exact: true });
+    const policy = permission(afterFirst, 'api-clients-service account');
+    expect(policy?.type).toBe('user');
+    expect(JSON.parse(policy?.config?.users)).toEqual([account[0]?.id]);
+    const roles = permission(afterFirst, ROLES_PERMISSION);
+    expect(roles?.resourceType).toBe('Roles');
+    expect(roles?.resources).toEqual([await roleId('reports-reader')]);
+    expect(roles?.scopes).toEqual(['map-role', 'map-role-client-scope']);
+    expect(roles?.policies).toEqual(['api-clients-service account']);
+    const users = permission(afterFirst, USERS_PERMISSION);
+    expect(users?.resourceType).toBe('Users');
+    expect(users?.resources).toEqual(['Users']); // the type's own resource: every user
+    expect(users?.scopes).toEqual(['map-roles']);
+    expect(users?.policies).toEqual(['api-clients-service account']);
+    expect(afterFirst.adminPermissions.map((p) => p.name).sort()).toEqual([
+      'api-clients-service account',
+      ROLES_PERMISSION,
+      USERS_PERMISSION,
+    ]);
   });
 
   it('brings a managed client made before token hygiene in line', () => {
@@ -274,9 +344,15 @@ describe('npm run setup-realm on a realm it did not create', () => {
         method: 'POST',
         url: '/v1/accounts/acme/api-clients',
         headers,
-        payload: { clientId: 'acme_erp', capabilityTypes: ['Script'], scopes: ['datahub-api'] },
+        payload: {
+          clientId: 'acme_erp',
+          capabilityTypes: ['Script'],
+          scopes: ['datahub-api'],
+          roles: ['reports-reader'],
+        },
       });
       expect(created.statusCode, created.body).toBe(201);
+      expect(created.json().roles).toEqual(['reports-reader']);
       const clientToken = await fetch(`${keycloakUrl()}/realms/${realm}/protocol/openid-connect/token`, {
         method: 'POST',
         body: new URLSearchParams({
@@ -285,9 +361,141 @@ describe('npm run setup-realm on a realm it did not create', () => {
           client_secret: created.json().secret,
         }),
       });
-      expect(((await clientToken.json()) as { scope?: string }).scope).toContain('datahub-api');
+      const issued = (await clientToken.json()) as { scope?: string; access_token: string };
+      expect(issued.scope).toContain('datahub-api');
+      // Keycloak's token for the new client carries exactly the catalogue role the service gave it
+      expect((claims(issued.access_token).realm_access as { roles: string[] }).roles).toEqual([
+        'reports-reader',
+      ]);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe("the service's account in that realm, straight at Keycloak's admin API", () => {
+  it('is refused (403) any role outside the catalogue, for a client role scope and a service account', async () => {
+    kc = await masterAdmin(realm);
+    const secret = afterFirst.clients.find((c) => c.clientId === 'api-clients-service')?.secret as string;
+    const as = { realm, token: await foreignServiceToken(secret) };
+    const [erp] = await kc.clients.find({ clientId: 'acme_erp', first: 0, max: 1 });
+    const account = await kc.clients.getServiceAccountUser({ id: erp?.id as string });
+    const role = async (name: string) => [{ id: await roleId(name), name }];
+    const mappings = async () => ({
+      scope: (await kc.clients.listRealmScopeMappings({ id: erp?.id as string })).map((r) => r.name).sort(),
+      user: (await kc.users.listRealmRoleMappings({ id: account.id as string })).map((r) => r.name).sort(),
+    });
+    const before = await mappings();
+    for (const name of ['sales', 'platform-admin', 'offline_access']) {
+      expect(
+        (await adminRequest(as, 'POST', `/clients/${erp?.id}/scope-mappings/realm`, await role(name))).status,
+      ).toBe(403);
+      expect(
+        (await adminRequest(as, 'POST', `/users/${account.id}/role-mappings/realm`, await role(name))).status,
+      ).toBe(403);
+    }
+    expect(await mappings()).toEqual(before);
+    // the same token, the same calls, a catalogue role: allowed (so the 403s above are the permission's)
+    expect(
+      (
+        await adminRequest(
+          as,
+          'POST',
+          `/clients/${erp?.id}/scope-mappings/realm`,
+          await role('reports-reader'),
+        )
+      ).status,
+    ).toBe(204);
+    expect(
+      (
+        await adminRequest(
+          as,
+          'POST',
+          `/users/${account.id}/role-mappings/realm`,
+          await role('reports-reader'),
+        )
+      ).status,
+    ).toBe(204);
+  });
+});
+
+describe('npm run setup-realm again, after the operator changed things', () => {
+  it('adds a newly marked catalogue role and keeps what the operator added', async () => {
+    kc = await masterAdmin(realm);
+    const [client] = await kc.clients.find({ clientId: 'admin-permissions', first: 0, max: 1 });
+    const id = client?.id as string;
+    // the operator: a role marked later, a role put into the service's permission by hand, and a
+    // permission of their own (bob may view users) with a policy of their own
+    await kc.roles.create({ name: 'reports-writer', attributes: CATALOGUE });
+    const roles = permission(afterFirst, ROLES_PERMISSION);
+    await kc.clients.updatePermission(
+      { id, type: 'scope', permissionId: roles?.id as string },
+      {
+        name: roles?.name,
+        description: roles?.description,
+        resourceType: 'Roles',
+        resources: [...(roles?.resources ?? []), await roleId('sales')],
+        scopes: roles?.scopes,
+        policies: roles?.policies as string[],
+      },
+    );
+    const bob = (await kc.users.find({ username: 'bob', exact: true }))[0]?.id as string;
+    const bobPolicy = await kc.clients.createPolicy({ id, type: 'user' }, { name: 'bob', users: [bob] });
+    await kc.clients.createPermission(
+      { id, type: 'scope' },
+      {
+        name: 'helpdesk: view users',
+        resourceType: 'Users',
+        scopes: ['view'],
+        policies: [bobPolicy.id as string],
+      },
+    );
+    const changed = await snapshot();
+
+    const run = setupRealm('--docs-url', 'https://api-clients.example.com');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`update Roles permission "${ROLES_PERMISSION}": add reports-writer`);
+    const after = await snapshot();
+    expect(permission(after, ROLES_PERMISSION)?.resources).toEqual(
+      [await roleId('reports-reader'), await roleId('sales'), await roleId('reports-writer')].sort(),
+    );
+    const withoutRoles = (snap: Snapshot) => snap.adminPermissions.filter((p) => p.name !== ROLES_PERMISSION);
+    expect(withoutRoles(after)).toEqual(withoutRoles(changed));
+    expect({ ...after, adminPermissions: [] }).toEqual({ ...changed, adminPermissions: [] });
+
+    const again = setupRealm('--docs-url', 'https://api-clients.example.com');
+    expect(again.stdout).toContain('nothing changed');
+  });
+});
+
+/** A client-credentials token of the service's client from the foreign realm's token endpoint. */
+async function foreignServiceToken(secret: string): Promise<string> {
+  const response = await fetch(`${keycloakUrl()}/realms/${realm}/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: 'api-clients-service',
+      client_secret: secret,
+    }),
+  });
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+describe('npm run setup-realm on a realm with no catalogue role yet', () => {
+  it('creates no Roles permission (Keycloak reads an empty one as every role) and says so', async () => {
+    const bare = `bare-${randomBytes(4).toString('hex')}`;
+    const admin = await masterAdmin('master');
+    await admin.realms.create({ realm: bare, enabled: true });
+    try {
+      const result = await applyRealmSetup(admin, bare, readSetup());
+      expect(result.warnings.join('\n')).toContain('no realm role is marked api-clients.catalogue=true');
+      admin.setConfig({ realmName: bare });
+      const [client] = await admin.clients.find({ clientId: 'admin-permissions', first: 0, max: 1 });
+      const names = (await admin.clients.findPermissions({ id: client?.id as string })).map((p) => p.name);
+      expect(names).toEqual(['api-clients: map roles of users']);
+    } finally {
+      admin.setConfig({ realmName: 'master' });
+      await admin.realms.del({ realm: bare });
     }
   });
 });

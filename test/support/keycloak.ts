@@ -105,10 +105,20 @@ export async function keycloakAdmin<T = unknown>(
   body?: unknown,
   node = keycloakUrl(),
 ): Promise<AdminAnswer<T>> {
-  const response = await fetch(`${node}/admin/realms/${realm}${path}`, {
+  return adminRequest<T>({ realm, token: await serviceAccessToken(node), node }, method, path, body);
+}
+
+/** One admin API call on any realm with any bearer token (`path` relative to /admin/realms/{realm}). */
+export async function adminRequest<T = unknown>(
+  as: { realm: string; token: string; node?: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<AdminAnswer<T>> {
+  const response = await fetch(`${as.node ?? keycloakUrl()}/admin/realms/${as.realm}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${await serviceAccessToken(node)}`,
+      authorization: `Bearer ${as.token}`,
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
