@@ -3,11 +3,17 @@
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type { Catalogue, RealmDefaults } from './catalogue.js';
 import { ACCOUNT_ATTRIBUTE } from './ownership.js';
-import type { ApiClient, ApiClientFields, ApiClientSummary, CapabilityType } from './schema.js';
+import type { ApiClientConfig, ApiClientFields, ApiClientSummary, CapabilityType } from './schema.js';
 
 export { ACCOUNT_ATTRIBUTE };
 /** Keycloak keeps no creation time; the service writes one on create. */
 export const CREATED_AT_ATTRIBUTE = 'api-clients.created-at';
+/**
+ * Marks a client for the realm's client policy `api-clients-secret-rotation` (Keycloak's
+ * client-attributes condition matches this exact key and value): its regenerated-out secret stays
+ * accepted for a grace period (src/api-clients/secrets.ts).
+ */
+export const SECRET_ROTATION_ATTRIBUTE = 'api-clients.secret-rotation';
 export const POST_LOGOUT_ATTRIBUTE = 'post.logout.redirect.uris';
 export const BACKCHANNEL_URL_ATTRIBUTE = 'backchannel.logout.url';
 export const BACKCHANNEL_SESSION_ATTRIBUTE = 'backchannel.logout.session.required';
@@ -71,6 +77,7 @@ export function toClientRepresentation(
     attributes: {
       [ACCOUNT_ATTRIBUTE]: accountId,
       [CREATED_AT_ATTRIBUTE]: createdAt,
+      [SECRET_ROTATION_ATTRIBUTE]: 'true',
       [POST_LOGOUT_ATTRIBUTE]:
         fields.postLogoutRedirectUris.length === 0
           ? NO_POST_LOGOUT_URIS
@@ -149,7 +156,14 @@ function postLogoutUrisOf(rep: ClientRepresentation): string[] {
   return value.split(URI_SEPARATOR).filter(Boolean);
 }
 
-export function fromClientRepresentation(rep: ClientRepresentation, catalogue: readonly string[]): ApiClient {
+/**
+ * The client's configuration. Keycloak's attributes are read one by one, never passed through:
+ * they hold the rotated-out secret in plain text (client.secret.rotated).
+ */
+export function fromClientRepresentation(
+  rep: ClientRepresentation,
+  catalogue: readonly string[],
+): ApiClientConfig {
   const backchannelUrl = attribute(rep, BACKCHANNEL_URL_ATTRIBUTE);
   return {
     clientId: rep.clientId ?? '',
@@ -176,15 +190,21 @@ export function fromClientRepresentation(rep: ClientRepresentation, catalogue: r
   };
 }
 
-export function toSummary(client: ApiClient): ApiClientSummary {
+export function toSummary(client: ApiClientConfig, lastUsedAt: string | null = null): ApiClientSummary {
   const { clientId, displayName, description, capabilityTypes, scopes, enabled, createdAt } = client;
-  return { clientId, displayName, description, capabilityTypes, scopes, enabled, createdAt };
+  return { clientId, displayName, description, capabilityTypes, scopes, enabled, createdAt, lastUsedAt };
 }
 
 /** The editable fields of a resource (what PUT replaces). */
-export function fieldsOf(client: ApiClient): ApiClientFields {
-  const { clientId: _c, accountId: _a, createdAt: _t, ...fields } = client;
-  return fields;
+export function fieldsOf(client: ApiClientConfig): ApiClientFields {
+  const {
+    clientId: _c,
+    accountId: _a,
+    createdAt: _t,
+    ...fields
+  } = client as ApiClientConfig & Partial<Record<'lastUsedAt' | 'previousSecretExpiresAt', unknown>>;
+  const { lastUsedAt: _u, previousSecretExpiresAt: _p, ...editable } = fields;
+  return editable;
 }
 
 /** Defaults for fields a create leaves out. */

@@ -2,17 +2,19 @@
 // Routes call these functions with an account the caller was already allowed to act on and a
 // body read once (input.ts).
 import { ProblemError } from '../http/problem.js';
-import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import type { ClientRepresentation, ClientsGateway } from '../keycloak/clients-gateway.js';
 import { isNotFound } from '../keycloak/errors.js';
 import { createAccountLock, type LockOptions } from './account-lock.js';
 import { type Catalogue, createCatalogue } from './catalogue.js';
 import { createDirectory } from './directory.js';
 import { assertClientIdUnchanged, limitReached } from './errors.js';
 import { assertValid, type BodyInput } from './input.js';
+import { createLastUsed } from './last-used.js';
 import { createLimits } from './limits.js';
 import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, toCreatePlan, toSummary } from './mapping.js';
 import { clientIdErrors, type RuleContext } from './rules.js';
-import type { ApiClientSummary, BulkDeleteStatus, Limit, Scope } from './schema.js';
+import type { BulkDeleteStatus, Limit, Scope } from './schema.js';
+import { createSecrets, previousSecretExpiry, type Rotation } from './secrets.js';
 import { createServiceClientRoles } from './service-client.js';
 import type { UrlSafetyOptions } from './url-safety.js';
 import { checkPrecondition, type Versioned, versioned } from './versioning.js';
@@ -60,6 +62,13 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   });
   const lock = createAccountLock(roles, options.lock);
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
+  const secrets = createSecrets(gateway, directory, { now });
+  const lastUsed = createLastUsed(gateway, { now });
+  /** What a client's usage adds to its configuration: lastUsedAt (1 events query) and the grace period. */
+  const usageOf = async (rep: ClientRepresentation) => ({
+    lastUsedAt: await lastUsed.of(rep.clientId as string),
+    previousSecretExpiresAt: previousSecretExpiry(rep.attributes, now()),
+  });
 
   const ruleContext = (accountId: string, catalogue: Catalogue): RuleContext => ({
     accountId,
@@ -86,8 +95,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         catalogueNames(),
       ]);
       const needle = query.search?.toLowerCase();
-      const rows: ApiClientSummary[] = reps
-        .map((rep) => toSummary(fromClientRepresentation(rep, names)))
+      const rows = reps
+        .map((rep) => fromClientRepresentation(rep, names))
         .filter(
           (row) =>
             !needle ||
@@ -96,8 +105,10 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         )
         .sort((a, b) => a.clientId.localeCompare(b.clientId));
       const first = query.first ?? 0;
+      const page = rows.slice(first, first + (query.max ?? 20));
+      const used = await lastUsed.ofMany(page.map((row) => row.clientId));
       return {
-        items: rows.slice(first, first + (query.max ?? 20)),
+        items: page.map((row) => toSummary(row, used.get(row.clientId) ?? null)),
         total: rows.length,
         limit: { max, used: reps.length },
       };
@@ -105,7 +116,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
     async get(accountId: string, clientId: string): Promise<Versioned> {
       const [{ rep }, names] = await Promise.all([directory.load(accountId, clientId), catalogueNames()]);
-      return versioned(fromClientRepresentation(rep, names));
+      return versioned(fromClientRepresentation(rep, names), await usageOf(rep));
     },
 
     async create(accountId: string, input: BodyInput): Promise<Versioned & { secret: string }> {
@@ -145,7 +156,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       const fields = input.over(fieldsOf(current));
       assertValid(fields, input, ruleContext(accountId, catalogue));
       const updated = await writes.update(accountId, loaded, current, fields, catalogue, now().toISOString());
-      return versioned(updated);
+      return versioned(updated, await usageOf(loaded.rep));
     },
 
     async remove(accountId: string, clientId: string, ifMatch?: string): Promise<void> {
@@ -202,8 +213,10 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       return directory.withId(accountId, clientId, (id) => gateway.getSecret(id));
     },
 
-    regenerateSecret: (accountId: string, clientId: string): Promise<string> =>
-      directory.withId(accountId, clientId, (id) => gateway.regenerateSecret(id)),
+    regenerateSecret: (accountId: string, clientId: string, gracePeriodSeconds = 0): Promise<Rotation> =>
+      secrets.regenerate(accountId, clientId, gracePeriodSeconds),
+    endGracePeriod: secrets.endGracePeriod,
+    invalidate: secrets.invalidate,
 
     async getLimit(accountId: string): Promise<Limit> {
       const [max, clients] = await Promise.all([

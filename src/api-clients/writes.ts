@@ -18,7 +18,7 @@ import {
   toClientRepresentation,
 } from './mapping.js';
 import { isManagedBy } from './ownership.js';
-import type { ApiClient, ApiClientFields } from './schema.js';
+import type { ApiClientConfig, ApiClientFields } from './schema.js';
 
 export interface WriteOptions {
   /** Whether managed clients may keep offline_access (offline tokens). */
@@ -101,11 +101,11 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
     async update(
       accountId: string,
       loaded: Loaded,
-      before: ApiClient,
+      before: ApiClientConfig,
       fields: ApiClientFields,
       catalogue: Catalogue,
       createdAtIfMissing: string,
-    ): Promise<ApiClient> {
+    ): Promise<ApiClientConfig> {
       const createdAt = before.createdAt ?? createdAtIfMissing;
       const rep = toClientRepresentation(before.clientId, accountId, createdAt, fields);
       const toAdd = fields.scopes.filter((scope) => !before.scopes.includes(scope));

@@ -2,7 +2,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiClient, ApiClientSummary, ApiClientWithSecret, Limit, Secret } from '../api-clients/schema.js';
+import {
+  ApiClient,
+  ApiClientSummary,
+  ApiClientWithSecret,
+  Limit,
+  RotatedSecret,
+  Secret,
+} from '../api-clients/schema.js';
 import type { Config } from '../config.js';
 import { Problem } from './problem.js';
 
@@ -18,7 +25,15 @@ export const apiInfo = {
 /** The OpenAPI 3.1 document (/openapi.json) and Swagger UI (/docs). */
 export const docsPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
-    for (const schema of [Problem, ApiClient, ApiClientWithSecret, ApiClientSummary, Limit, Secret])
+    for (const schema of [
+      Problem,
+      ApiClient,
+      ApiClientWithSecret,
+      ApiClientSummary,
+      Limit,
+      Secret,
+      RotatedSecret,
+    ])
       app.addSchema(schema);
     const realmUrl = `${config.keycloak.publicUrl}/realms/${encodeURIComponent(config.keycloak.realm)}`;
     await app.register(swagger, {

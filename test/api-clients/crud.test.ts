@@ -57,6 +57,8 @@ describe('the API client resource over HTTP', () => {
       accountId: account,
       redirectUris: ['/callback/*', 'https://portal.example.test/alt'].sort(),
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      lastUsedAt: null,
+      previousSecretExpiresAt: null,
     });
 
     const rep = (await keycloakClient(clientId)) as Record<string, unknown> & {
@@ -101,7 +103,16 @@ describe('the API client resource over HTTP', () => {
     expect(list.body.limit).toEqual({ max: 5, used: 2 });
     expect(list.body.items.map((row) => row.clientId)).toEqual([`${account}_batch`, clientId]);
     expect(Object.keys(list.body.items[0] ?? {}).sort()).toEqual(
-      ['capabilityTypes', 'clientId', 'createdAt', 'description', 'displayName', 'enabled', 'scopes'].sort(),
+      [
+        'capabilityTypes',
+        'clientId',
+        'createdAt',
+        'description',
+        'displayName',
+        'enabled',
+        'lastUsedAt',
+        'scopes',
+      ].sort(),
     );
     expect(JSON.stringify(list.body)).not.toMatch(/secret/i);
 

@@ -102,6 +102,9 @@ async function snapshot() {
   const groups = await kc.groups.find();
   return {
     realm: realmRep,
+    events: await kc.realms.getConfigEvents({ realm }),
+    clientProfiles: (await kc.clientPolicies.listProfiles({ includeGlobalProfiles: false })).profiles ?? [],
+    clientPolicies: (await kc.clientPolicies.listPolicies({ includeGlobalPolicies: false })).policies ?? [],
     clients: withScopes,
     scopes,
     users: usersWithRoles,
@@ -112,6 +115,19 @@ async function snapshot() {
 }
 
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
+const OPERATOR_RETENTION = 400 * 86_400;
+const OPERATOR_PROFILE = {
+  name: 'operator-pkce',
+  description: "the operator's own",
+  executors: [{ executor: 'pkce-enforcer', configuration: { 'auto-configure': 'false' } }],
+};
+const OPERATOR_POLICY = {
+  name: 'operator-policy',
+  description: "the operator's own",
+  enabled: false,
+  conditions: [{ condition: 'client-access-type', configuration: { type: ['public'] } }],
+  profiles: ['operator-pkce'],
+};
 let before: Snapshot;
 let afterFirst: Snapshot;
 let first: ReturnType<typeof setupRealm>;
@@ -140,6 +156,18 @@ beforeAll(async () => {
   });
   await kc.roles.create({ name: 'sales', description: 'Sales people' });
   await kc.groups.create({ name: 'emea' });
+  // the operator's own events (a type of theirs, kept longer than the setup's) and client policy
+  await kc.realms.updateConfigEvents(
+    { realm },
+    {
+      eventsEnabled: true,
+      enabledEventTypes: ['LOGIN'],
+      eventsExpiration: OPERATOR_RETENTION,
+      eventsListeners: ['jboss-logging'],
+    },
+  );
+  await kc.clientPolicies.createProfiles({ profiles: [OPERATOR_PROFILE] });
+  await kc.clientPolicies.updatePolicy({ policies: [OPERATOR_POLICY] });
   const { id: bob } = await kc.users.create({ username: 'bob', enabled: true, email: 'bob@example.test' });
   const sales = await kc.roles.findOneByName({ name: 'sales' });
   await kc.users.addRealmRoleMappings({ id: bob, roles: [{ id: sales?.id as string, name: 'sales' }] });
@@ -179,6 +207,7 @@ describe('npm run setup-realm on a realm it did not create', () => {
       'realm-management/manage-clients',
       'realm-management/query-clients',
       'realm-management/view-clients',
+      'realm-management/view-events',
     ]);
     const docs = afterFirst.clients.find((c) => c.clientId === 'api-clients-docs');
     expect(docs?.redirectUris).toEqual(['https://api-clients.example.com/docs/static/oauth2-redirect.html']);
@@ -198,7 +227,34 @@ describe('npm run setup-realm on a realm it did not create', () => {
     expect(untouched(afterFirst.scopes, before.scopes)).toEqual(before.scopes);
     expect(untouched(afterFirst.roles, before.roles)).toEqual(before.roles);
     expect(untouched(afterFirst.users, before.users)).toEqual(before.users);
-    expect(afterFirst.realm).toEqual(before.realm);
+    // the realm's events settings and client policies are what the setup changes there (next test)
+    const rest = (rep: Snapshot['realm']) =>
+      Object.fromEntries(
+        Object.entries(rep ?? {}).filter(
+          ([key]) => !/^(enabledEventTypes|eventsExpiration|clientPolicies|clientProfiles)$/.test(key),
+        ),
+      );
+    expect(rest(afterFirst.realm)).toEqual(rest(before.realm));
+  });
+
+  it("adds secret rotation and the login events next to the operator's own, keeping the longer retention", () => {
+    expect(before.events.enabledEventTypes).toEqual(['LOGIN']);
+    expect(afterFirst.events).toMatchObject({
+      eventsEnabled: true,
+      eventsExpiration: OPERATOR_RETENTION,
+      enabledEventTypes: expect.arrayContaining(['LOGIN', 'CLIENT_LOGIN', 'CODE_TO_TOKEN']),
+    });
+    expect(afterFirst.events.enabledEventTypes).toHaveLength(3);
+    expect(afterFirst.events.eventsListeners).toEqual(before.events.eventsListeners);
+    const names = (list: { name?: string }[]) => list.map((item) => item.name).sort();
+    expect(names(afterFirst.clientProfiles)).toEqual(['api-clients-secret-rotation', 'operator-pkce']);
+    expect(names(afterFirst.clientPolicies)).toEqual(['api-clients-secret-rotation', 'operator-policy']);
+    expect(afterFirst.clientProfiles.find((p) => p.name === 'operator-pkce')).toEqual(
+      before.clientProfiles.find((p) => p.name === 'operator-pkce'),
+    );
+    expect(afterFirst.clientPolicies.find((p) => p.name === 'operator-policy')).toEqual(
+      before.clientPolicies.find((p) => p.name === 'operator-policy'),
+    );
   });
 
   it('brings a managed client made before token hygiene in line', () => {
@@ -208,6 +264,8 @@ describe('npm run setup-realm on a realm it did not create', () => {
     expect(legacy(afterFirst)?.fullScopeAllowed).toBe(false);
     expect(legacy(afterFirst)?.optionalClientScopes).not.toContain('offline_access');
     expect(legacy(afterFirst)?.optionalClientScopes).toContain('phone');
+    expect(legacy(before)?.attributes?.['api-clients.secret-rotation']).toBeUndefined();
+    expect(legacy(afterFirst)?.attributes?.['api-clients.secret-rotation']).toBe('true');
     expect(first.stdout).toContain('managed client acme_legacy');
   });
 
@@ -285,6 +343,26 @@ describe('npm run setup-realm on a realm it did not create', () => {
         }),
       });
       expect(((await clientToken.json()) as { scope?: string }).scope).toContain('datahub-api');
+      // a grace period works there, and lastUsedAt is read with the setup's view-events
+      const rotated = await app.inject({
+        method: 'POST',
+        url: '/v1/accounts/acme/api-clients/acme_erp/secret',
+        headers,
+        payload: { gracePeriodSeconds: 600 },
+      });
+      expect(rotated.statusCode, rotated.body).toBe(200);
+      const oldSecretToken = await fetch(`${keycloakUrl()}/realms/${realm}/protocol/openid-connect/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: 'acme_erp',
+          client_secret: created.json().secret,
+        }),
+      });
+      expect(oldSecretToken.status).toBe(200);
+      const got = await app.inject({ method: 'GET', url: '/v1/accounts/acme/api-clients/acme_erp', headers });
+      expect(got.statusCode, got.body).toBe(200);
+      expect(Date.parse(got.json().lastUsedAt)).toBeGreaterThan(Date.now() - 60_000);
     } finally {
       await app.close();
     }
