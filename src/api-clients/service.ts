@@ -2,7 +2,7 @@
 // Routes call these functions with an account the caller was already allowed to act on and a
 // body read once (input.ts).
 import { ProblemError } from '../http/problem.js';
-import type { ClientRepresentation, ClientsGateway } from '../keycloak/clients-gateway.js';
+import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { isNotFound } from '../keycloak/errors.js';
 import { createAccountLock, type LockOptions } from './account-lock.js';
 import { type Catalogue, createCatalogue } from './catalogue.js';
@@ -12,6 +12,7 @@ import { assertValid, type BodyInput } from './input.js';
 import { createLastUsed } from './last-used.js';
 import { createLimits } from './limits.js';
 import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, toCreatePlan, toSummary } from './mapping.js';
+import { hasAccountPrefix } from './ownership.js';
 import { clientIdErrors, type RuleContext } from './rules.js';
 import type { BulkDeleteStatus, Limit, Scope } from './schema.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './secrets.js';
@@ -64,11 +65,18 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
   const secrets = createSecrets(gateway, directory, { now });
   const lastUsed = createLastUsed(gateway, { now });
-  /** What a client's usage adds to its configuration: lastUsedAt (1 events query) and the grace period. */
-  const usageOf = async (rep: ClientRepresentation) => ({
-    lastUsedAt: await lastUsed.of(rep.clientId as string),
-    previousSecretExpiresAt: previousSecretExpiry(rep.attributes, now()),
-  });
+  /**
+   * A client with what its usage adds: lastUsedAt (1 events query, sent next to the client's own
+   * read, and before any write so that its failure changes nothing) and the grace period.
+   */
+  async function loadWithUsage(accountId: string, clientId: string) {
+    const [loaded, lastUsedAt] = await Promise.all([
+      directory.load(accountId, clientId),
+      hasAccountPrefix(clientId, accountId) ? lastUsed.of(clientId) : null,
+    ]);
+    const previousSecretExpiresAt = previousSecretExpiry(loaded.rep.attributes, now());
+    return { loaded, usage: { lastUsedAt, previousSecretExpiresAt } };
+  }
 
   const ruleContext = (accountId: string, catalogue: Catalogue): RuleContext => ({
     accountId,
@@ -115,8 +123,11 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     },
 
     async get(accountId: string, clientId: string): Promise<Versioned> {
-      const [{ rep }, names] = await Promise.all([directory.load(accountId, clientId), catalogueNames()]);
-      return versioned(fromClientRepresentation(rep, names), await usageOf(rep));
+      const [{ loaded, usage }, names] = await Promise.all([
+        loadWithUsage(accountId, clientId),
+        catalogueNames(),
+      ]);
+      return versioned(fromClientRepresentation(loaded.rep, names), usage);
     },
 
     async create(accountId: string, input: BodyInput): Promise<Versioned & { secret: string }> {
@@ -150,13 +161,16 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       ifMatch?: string,
     ): Promise<Versioned> {
       if (input.errors.length === 0) assertClientIdUnchanged(input.clientId, clientId);
-      const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
+      const [{ loaded, usage }, catalogue] = await Promise.all([
+        loadWithUsage(accountId, clientId),
+        catalogues.load(),
+      ]);
       const current = fromClientRepresentation(loaded.rep, catalogue.names);
       checkPrecondition(current, ifMatch);
       const fields = input.over(fieldsOf(current));
       assertValid(fields, input, ruleContext(accountId, catalogue));
       const updated = await writes.update(accountId, loaded, current, fields, catalogue, now().toISOString());
-      return versioned(updated, await usageOf(loaded.rep));
+      return versioned(updated, usage);
     },
 
     async remove(accountId: string, clientId: string, ifMatch?: string): Promise<void> {

@@ -235,6 +235,7 @@ describe('the API client resource over HTTP', () => {
         scopes: ['admin-everything'],
         homeUrl: 5,
         secret: 'mine',
+        lastUsedAt: null,
         unknown: true,
       },
     });
@@ -244,6 +245,7 @@ describe('the API client resource over HTTP', () => {
     expect(bad.body.errors?.map((e) => e.pointer).sort()).toEqual(
       [
         '/homeUrl',
+        '/lastUsedAt',
         '/redirectUris/0',
         '/redirectUris/1',
         '/redirectUris/2',
@@ -255,6 +257,7 @@ describe('the API client resource over HTTP', () => {
       ].sort(),
     );
     expect(bad.body.errors?.find((e) => e.pointer === '/secret')?.reason).toBe('is read-only');
+    expect(bad.body.errors?.find((e) => e.pointer === '/lastUsedAt')?.reason).toBe('is read-only');
 
     const badCreate = await t.call<Problem>('POST', clientsUrl(account), {
       token,
