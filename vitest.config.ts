@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // npm run test:cluster (vitest.cluster.config.ts) runs those, on a Keycloak cluster of their own
+    exclude: [...configDefaults.exclude, 'test/cluster/**'],
     // One Keycloak for the whole run, started (or found) once.
     globalSetup: ['test/global-setup.ts'],
     // Integration files share that Keycloak and some of its accounts: one file at a time

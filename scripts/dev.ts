@@ -1,11 +1,13 @@
-// npm run dev [-- --watch] [-- --keycloak-port N]: the quick start. Checks the service's port,
+// npm run dev [-- --watch] [-- --keycloak-port N] [-- --postgres]: the quick start. Checks the service's port,
 // starts the pinned Keycloak from the local distribution (or uses KEYCLOAK_URL), lets the Swagger
 // UI client log in on the service's port, then runs the service (src/main.ts) on
 // http://localhost:$PORT with Swagger UI at /docs. With --watch, a code change restarts the
-// service only; Keycloak stays up.
+// service only; Keycloak stays up. With --postgres (or KEYCLOAK_DB=postgres), Keycloak runs on a
+// PostgreSQL server of its own (scripts/lib/postgres-local.ts; a fresh database each time).
 //
 // Cleaning up is set up before anything starts: Ctrl-C (or SIGTERM, SIGHUP) at any moment, also
-// while Keycloak boots, stops the service and then Keycloak; a second Ctrl-C kills both at once.
+// while Keycloak boots, stops the service, then Keycloak, then PostgreSQL; a second Ctrl-C kills
+// them all at once.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,6 +21,7 @@ import {
   bootstrapAdmin,
   freePort,
   InterruptedError,
+  keycloakDbFromEnv,
   MissingPrerequisiteError,
   projectRoot,
   type RunningKeycloak,
@@ -26,15 +29,22 @@ import {
   startLocalKeycloak,
   waitForRealm,
 } from './lib/keycloak-local.js';
+import { type KeycloakOnPostgres, startKeycloakOnPostgres } from './lib/postgres-local.js';
 
 const minimumNode = [22, 12];
 const preferredKeycloakPort = 8080;
 
 const { values: args } = parseArgs({
-  options: { watch: { type: 'boolean', default: false }, 'keycloak-port': { type: 'string' } },
+  options: {
+    watch: { type: 'boolean', default: false },
+    'keycloak-port': { type: 'string' },
+    postgres: { type: 'boolean', default: false },
+  },
 });
 
 let keycloak: RunningKeycloak | undefined;
+/** With --postgres: Keycloak's node and its PostgreSQL server (stopped after Keycloak). */
+let onPostgres: KeycloakOnPostgres | undefined;
 let service: ChildProcess | undefined;
 const shutdown = new AbortController();
 
@@ -67,16 +77,26 @@ async function stopService(): Promise<void> {
   if ((await Promise.race([exited, sleep(15_000, 'timeout')])) === 'timeout') killGroup(child.pid, 'SIGKILL');
 }
 
+async function stopKeycloak(): Promise<void> {
+  await keycloak?.stop();
+  await onPostgres?.stop();
+}
+
 async function stopAll(): Promise<void> {
   await stopService();
-  await keycloak?.stop();
+  await stopKeycloak();
+}
+
+function killKeycloak(): void {
+  keycloak?.kill();
+  onPostgres?.kill();
 }
 
 function onSignal(signal: NodeJS.Signals): void {
   if (shutdown.signal.aborted) {
     say(`second ${signal}: killing the service and Keycloak now`);
     killGroup(service?.pid, 'SIGKILL');
-    keycloak?.kill();
+    killKeycloak();
     process.exit(1);
   }
   say(`${signal}: stopping ${keycloak ? 'the service and Keycloak' : 'the service'} (again to kill at once)`);
@@ -95,7 +115,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 // Last resort when the process ends any other way (an uncaught error): nothing outlives it.
 process.on('exit', () => {
   killGroup(service?.pid, 'SIGKILL');
-  keycloak?.kill();
+  killKeycloak();
 });
 
 try {
@@ -148,6 +168,17 @@ async function main(): Promise<void> {
   if (keycloakUrl) {
     say(`using KEYCLOAK_URL=${keycloakUrl}`);
     await waitForRealm(keycloakUrl);
+  } else if (args.postgres || keycloakDbFromEnv() === 'postgres') {
+    say('Keycloak on PostgreSQL: starting a PostgreSQL server of its own, then Keycloak');
+    const started = await startKeycloakOnPostgres({
+      httpPort: await keycloakPort(),
+      signal: shutdown.signal,
+      onStarted: (all) => {
+        onPostgres = all;
+      },
+    });
+    keycloak = started.nodes[0];
+    keycloakUrl = keycloak?.url;
   } else {
     keycloak = await startLocalKeycloak({
       httpPort: await keycloakPort(),
@@ -158,6 +189,7 @@ async function main(): Promise<void> {
     });
     keycloakUrl = keycloak.url;
   }
+  if (!keycloakUrl) throw new Error('no Keycloak started');
   await allowDocsLogin(keycloakUrl, config.auth.docsClientId, config.port);
 
   service = spawn(process.execPath, serviceArgs(args.watch ?? false), {
@@ -171,7 +203,7 @@ async function main(): Promise<void> {
     if (shutdown.signal.aborted) return;
     say(`the service exited (${signal ?? `code ${code}`}); stopping Keycloak`);
     shutdown.abort(new Error('service exited'));
-    void (keycloak?.stop() ?? Promise.resolve()).then(() => process.exit(code ?? 1));
+    void stopKeycloak().then(() => process.exit(code ?? 1));
   });
   const base = `http://localhost:${config.port}`;
   await waitForService(`http://${probeHost(config.host)}:${config.port}/healthz`);

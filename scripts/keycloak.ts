@@ -1,6 +1,7 @@
 // npm run keycloak -- <fetch|start|stop|status> [--detach] [--port N]
 //
-//   fetch    download (Maven, cached) and prepare the pinned Keycloak distribution
+//   fetch    download (Maven, cached) and prepare the pinned Keycloak distribution (with
+//            KEYCLOAK_DB=postgres: the one built for PostgreSQL)
 //   start    start it on loopback with the realm import; stays in the foreground until Ctrl-C,
 //            or with --detach returns once it is ready and records its PID for `stop`
 //   stop     stop a Keycloak started with --detach, by its recorded PID
@@ -15,6 +16,7 @@ import {
   ensureDistribution,
   InterruptedError,
   isReady,
+  keycloakDbFromEnv,
   MissingPrerequisiteError,
   pinnedKeycloakVersion,
   type RunningKeycloak,
@@ -59,10 +61,12 @@ try {
 async function command(name: string | undefined): Promise<void> {
   switch (name) {
     case 'fetch': {
-      checkPrerequisites();
-      const home = ensureDistribution();
-      ensureBuilt(home);
-      console.log(`Keycloak ${pinnedKeycloakVersion()} is ready to start: ${home}`);
+      // KEYCLOAK_DB=postgres prepares the distribution built for PostgreSQL (the test run's, the cluster test's)
+      const db = keycloakDbFromEnv();
+      checkPrerequisites(undefined, db);
+      const home = ensureDistribution(undefined, db);
+      ensureBuilt(home, db);
+      console.log(`Keycloak ${pinnedKeycloakVersion()} (db=${db}) is ready to start: ${home}`);
       break;
     }
     case 'start': {

@@ -1,16 +1,24 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { LockOptions } from './api-clients/account-lock.js';
 import { apiClientsPlugin } from './api-clients/plugin.js';
 import { authPlugin } from './auth/plugin.js';
 import type { TokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
 import { auditPlugin } from './http/audit.js';
 import { docsPlugin } from './http/docs.js';
-import { errorHandling } from './http/errors.js';
-import { loggerOptions } from './http/logger.js';
+import { errorHandling, frameworkRefusal } from './http/errors.js';
+import { loggerOptions, requestLogPlugin } from './http/logger.js';
 import { keycloakObserver } from './http/metrics.js';
 import { metricsPlugin } from './http/metrics-plugin.js';
-import { protectionPlugin, rateLimitPlugin, refusedRateLimitPlugin } from './http/protection.js';
+import {
+  protectionPlugin,
+  rateLimitPlugin,
+  refusalHeaders,
+  refusedRateLimitPlugin,
+} from './http/protection.js';
+import { declareCommonProblems } from './http/responses.js';
+import { createRouteTable, MAX_PARAM_LENGTH } from './http/route-table.js';
 import { installValidators } from './http/validation.js';
 import type { KeycloakAdmin } from './keycloak/admin.js';
 import { isUnavailable } from './keycloak/errors.js';
@@ -19,6 +27,7 @@ import { apiClientRoutes } from './routes/api-clients/index.js';
 import { secretRoutes } from './routes/api-clients/secrets.js';
 import { healthRoutes } from './routes/health/index.js';
 import { limitRoutes } from './routes/limits/index.js';
+import { roleRoutes } from './routes/roles/index.js';
 import { scopeRoutes } from './routes/scopes/index.js';
 
 export interface AppDeps {
@@ -30,6 +39,10 @@ export interface AppDeps {
   keycloak?: KeycloakAdmin;
   /** A bearer-token verifier to use instead of the realm's JWKS (unit tests). */
   verifier?: TokenVerifier;
+  /** This replica's wall clock (tests: a replica whose clock is ahead). */
+  now?: () => Date;
+  /** Lock timing instead of the one derived from the Keycloak timeout (fault tests). */
+  lock?: LockOptions;
 }
 
 /** Fastify takes a hop count too, but its types do not say so: the same rule as a function. */
@@ -38,11 +51,14 @@ const hopsOrList = (trust: Config['trustProxy']) =>
 
 /** Builds the service: registers everything, starts nothing, connects to nothing yet. */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const routes = createRouteTable();
   const app = Fastify({
     ...((deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }
       : { logger: deps.logger ?? loggerOptions(config.logLevel) }) as FastifyServerOptions),
     bodyLimit: config.bodyLimitBytes,
+    // one line per request instead of two (requestLogPlugin)
+    disableRequestLogging: true,
     // A caller's x-request-id is kept when it looks like an id; anything else gets a fresh one,
     // so that no caller writes arbitrary text into every log line of its request.
     requestIdHeader: false,
@@ -51,12 +67,18 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       return typeof sent === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(sent) ? sent : crypto.randomUUID();
     },
     ajv: { customOptions: { allErrors: true } },
+    // every valid clientId (255 characters, more when percent-encoded) reaches every route
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkRefusal(refusalHeaders(config), isUnavailable),
     // request.ip: the peer, or behind the configured proxies the address they forwarded
     trustProxy: hopsOrList(config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);
+  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.addHook('onRoute', declareCommonProblems);
 
-  await app.register(errorHandling, { isUnavailable });
+  await app.register(errorHandling, { isUnavailable, routes });
+  await app.register(requestLogPlugin);
   await app.register(docsPlugin, { config });
   await app.register(metricsPlugin, { metrics: config.metrics });
   await app.register(keycloakPlugin, {
@@ -64,7 +86,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     observer: keycloakObserver(app.metrics),
     admin: deps.keycloak,
   });
-  await app.register(apiClientsPlugin, { config });
+  await app.register(apiClientsPlugin, { config, now: deps.now, lock: deps.lock });
   // Before authentication, so that refusals carry them too: request id, security headers, CORS
   // (a browser UI must be able to read a 401), load shedding.
   app.addHook('onRequest', async (request, reply) => {
@@ -80,6 +102,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // After it: the rate limit counts per verified caller.
   await app.register(rateLimitPlugin, { config });
   await app.register(auditPlugin);
+  // Bodies are JSON: without Fastify's text/plain parser, any other type is 415.
+  app.removeContentTypeParser('text/plain');
   // JSON merge patch bodies are JSON
   app.addContentTypeParser(
     'application/merge-patch+json',
@@ -94,6 +118,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       await v1.register(secretRoutes, { maxGracePeriodSeconds: config.secrets.maxGracePeriodSeconds });
       await v1.register(limitRoutes);
       await v1.register(scopeRoutes);
+      await v1.register(roleRoutes);
     },
     { prefix: '/v1' },
   );

@@ -1,18 +1,19 @@
 // Talking to Keycloak from the benchmark: tokens, the admin REST API of the realm, and the client
 // representation the service itself would send on create.
 // The service's own mapping: seeded and directly created clients carry exactly its attributes.
+
+import { CATALOGUE_ATTRIBUTE } from '../../src/api-clients/catalogue.js';
 import {
   type ClientRepresentation,
   DEFAULT_FIELDS,
   toClientRepresentation,
 } from '../../src/api-clients/mapping.js';
+import { ACCOUNT_ATTRIBUTE } from '../../src/api-clients/ownership.js';
 import type { ApiClientFields } from '../../src/api-clients/schema.js';
 
 export const realm = 'platform';
 export const serviceClient = { clientId: 'api-clients-service', secret: 'api-clients-service-dev-secret' };
-/** Marks a client as managed for one account (searchable, see keycloak/keycloak.conf). */
-export const ACCOUNT_ATTRIBUTE = 'api-clients.account';
-const CATALOGUE_ATTRIBUTE = 'api-clients.catalogue';
+export { ACCOUNT_ATTRIBUTE };
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -20,9 +21,14 @@ export function withTimeout(signal: AbortSignal, ms = REQUEST_TIMEOUT_MS): Abort
   return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
 }
 
-/** One login, reused until shortly before it expires (the realm's tokens live 5 minutes). */
+/**
+ * One login, reused until shortly before it expires (the realm's tokens live 5 minutes), and one
+ * login at a time however many workers ask: a burst of password-grant logins of one user trips
+ * Keycloak's brute-force protection (user_temporarily_disabled).
+ */
 export class TokenSource {
   #token: { value: string; until: number } | undefined;
+  #pending: Promise<string> | undefined;
   constructor(
     readonly keycloakUrl: string,
     readonly form: Record<string, string>,
@@ -32,6 +38,13 @@ export class TokenSource {
   /** A token that stays valid for at least `minValidityMs` more. */
   async get(minValidityMs = 60_000): Promise<string> {
     if (this.#token && this.#token.until - Date.now() > minValidityMs) return this.#token.value;
+    this.#pending ??= this.#login().finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  async #login(): Promise<string> {
     const started = Date.now();
     const response = await fetch(`${this.keycloakUrl}/realms/${realm}/protocol/openid-connect/token`, {
       method: 'POST',

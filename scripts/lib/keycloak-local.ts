@@ -35,6 +35,31 @@ export const realmName = 'platform';
 /** Demo credentials of the realm import; the bootstrap admin is for the master realm's console only. */
 export const bootstrapAdmin = { username: 'admin', password: 'admin' };
 
+/**
+ * The database a distribution is built for (a build-time option, so each has its own folder):
+ * `dev-mem` (in-memory H2, keycloak/keycloak.conf as it is) or `postgres` (the same options with
+ * db=postgres; the server comes from scripts/lib/postgres-local.ts).
+ */
+export type KeycloakDb = 'dev-mem' | 'postgres';
+
+/** KEYCLOAK_DB=postgres selects PostgreSQL; anything else (or nothing) the in-memory H2. */
+export function keycloakDbFromEnv(env: NodeJS.ProcessEnv = process.env): KeycloakDb {
+  const value = env.KEYCLOAK_DB?.trim();
+  if (!value || value === 'dev-mem' || value === 'h2') return 'dev-mem';
+  if (value === 'postgres') return 'postgres';
+  throw new MissingPrerequisiteError(
+    `KEYCLOAK_DB=${value}: use postgres, or leave it unset for the in-memory H2`,
+  );
+}
+
+/** keycloak/keycloak.conf for that database: the file itself, or with its db= line set to postgres. */
+export function serverConf(db: KeycloakDb): string {
+  const conf = readFileSync(serverConfFile, 'utf8');
+  if (db === 'dev-mem') return conf;
+  if (!/^db=.*$/m.test(conf)) throw new Error(`${serverConfFile} has no db= line`);
+  return conf.replace(/^db=.*$/m, `db=${db}`);
+}
+
 /** Java releases Keycloak 26 runs on. */
 export const supportedJavaMajors = [17, 21, 25];
 
@@ -165,9 +190,9 @@ export function findJavaHome(): string {
  * Every tool the local distribution still needs, checked at once, so that one message names
  * them all: Java to run Keycloak, and Maven and tar while the distribution is not unpacked yet.
  */
-export function checkPrerequisites(version = pinnedKeycloakVersion()): void {
+export function checkPrerequisites(version = pinnedKeycloakVersion(), db: KeycloakDb = 'dev-mem'): void {
   const missing: string[] = [];
-  if (!existsSync(join(distributionHome(version), 'bin', 'kc.sh'))) {
+  if (!existsSync(join(distributionHome(version, db), 'bin', 'kc.sh'))) {
     if (!onPath('mvn'))
       missing.push(
         'Maven (mvn on PATH), to download the Keycloak distribution once: ' +
@@ -189,8 +214,8 @@ export function checkPrerequisites(version = pinnedKeycloakVersion()): void {
   }
 }
 
-export function distributionHome(version = pinnedKeycloakVersion()): string {
-  return join(cacheDir(), `keycloak-${version}`);
+export function distributionHome(version = pinnedKeycloakVersion(), db: KeycloakDb = 'dev-mem'): string {
+  return join(cacheDir(), db === 'dev-mem' ? `keycloak-${version}` : `keycloak-${version}-${db}`);
 }
 
 /**
@@ -198,10 +223,10 @@ export function distributionHome(version = pinnedKeycloakVersion()): string {
  * distribution; returns its home folder. The unpack happens in a staging folder that is renamed
  * into place at the end: an interrupted run leaves no half-unpacked distribution behind.
  */
-export function ensureDistribution(version = pinnedKeycloakVersion()): string {
-  const home = distributionHome(version);
+export function ensureDistribution(version = pinnedKeycloakVersion(), db: KeycloakDb = 'dev-mem'): string {
+  const home = distributionHome(version, db);
   if (existsSync(join(home, 'bin', 'kc.sh'))) return home;
-  checkPrerequisites(version);
+  checkPrerequisites(version, db);
   mkdirSync(cacheDir(), { recursive: true });
   removeStaleStaging();
   const staging = mkdtempSync(join(cacheDir(), `.staging-${version}-`));
@@ -234,13 +259,13 @@ function removeStaleStaging(): void {
 }
 
 /** Prepares the distribution for fast starts; runs `kc.sh build` again only when keycloak.conf changed. */
-export function ensureBuilt(home: string): void {
-  const conf = readFileSync(serverConfFile);
+export function ensureBuilt(home: string, db: KeycloakDb = 'dev-mem'): void {
+  const conf = serverConf(db);
   const stamp = createHash('sha256').update(conf).digest('hex');
   const stampFile = join(home, '.api-clients-build');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
-  copyFileSync(serverConfFile, join(home, 'conf', 'keycloak.conf'));
-  log('preparing the distribution (kc.sh build), once');
+  writeFileSync(join(home, 'conf', 'keycloak.conf'), conf);
+  log(`preparing the distribution for db=${db} (kc.sh build), once`);
   run(join(home, 'bin', 'kc.sh'), ['build'], { ...process.env, JAVA_HOME: findJavaHome() });
   writeFileSync(stampFile, stamp);
 }
@@ -280,13 +305,20 @@ export interface StartOptions {
   signal?: AbortSignal;
   /** Called as soon as the process exists, before it is ready: whoever cleans up gets it early. */
   onSpawn?: (keycloak: RunningKeycloak) => void;
+  /** A PostgreSQL database (scripts/lib/postgres-local.ts): runs the db=postgres distribution on it. */
+  postgres?: { jdbcUrl: string; username: string };
+  /** Its cluster (JGroups) port on 127.0.0.1, with `postgres`; a free one when not given. */
+  clusterPort?: number;
+  /** Imports keycloak/realm-platform.json when the realm is missing (default true). */
+  importRealm?: boolean;
 }
 
 /** Starts Keycloak on loopback with the realm import and waits until it is ready. */
 export async function startLocalKeycloak(options: StartOptions = {}): Promise<RunningKeycloak> {
   const version = options.version ?? pinnedKeycloakVersion();
-  const home = ensureDistribution(version);
-  ensureBuilt(home);
+  const db: KeycloakDb = options.postgres ? 'postgres' : 'dev-mem';
+  const home = ensureDistribution(version, db);
+  ensureBuilt(home, db);
   const httpPort = options.httpPort ?? (await freePort());
   const managementPort = options.managementPort ?? (await freePort());
   options.signal?.throwIfAborted();
@@ -294,6 +326,18 @@ export async function startLocalKeycloak(options: StartOptions = {}): Promise<Ru
   const importDir = join(runDir, 'import');
   mkdirSync(importDir, { recursive: true });
   copyFileSync(realmFile, join(importDir, 'realm-platform.json'));
+  const importArgs =
+    options.importRealm === false ? [] : ['--import-realm', `-Dkeycloak.migration.dir=${importDir}`];
+  // On PostgreSQL the node joins the cluster of every node on that database (JDBC_PING discovery,
+  // Keycloak 26's default stack): its cluster traffic stays on loopback, on a port of its own.
+  const dbArgs = options.postgres
+    ? [
+        `--db-url=${options.postgres.jdbcUrl}`,
+        `--db-username=${options.postgres.username}`,
+        '--cache-embedded-network-bind-address=127.0.0.1',
+        `--cache-embedded-network-bind-port=${options.clusterPort ?? (await freePort())}`,
+      ]
+    : [];
   const logFile = join(runDir, 'keycloak.log');
   const out = openSync(logFile, 'a');
   const started = Date.now();
@@ -307,8 +351,8 @@ export async function startLocalKeycloak(options: StartOptions = {}): Promise<Ru
       '--http-host=127.0.0.1',
       `--http-port=${httpPort}`,
       `--http-management-port=${managementPort}`,
-      '--import-realm',
-      `-Dkeycloak.migration.dir=${importDir}`,
+      ...dbArgs,
+      ...importArgs,
     ],
     {
       // Its own process group, so that stop() ends kc.sh and the JVM it starts, and nothing else;
@@ -355,7 +399,7 @@ export async function startLocalKeycloak(options: StartOptions = {}): Promise<Ru
     if (!exited) signalGroup('SIGKILL');
   };
   const keycloak: RunningKeycloak = { url, managementUrl, pid, logFile, stop, kill };
-  log(`starting Keycloak ${version} at ${url} (pid ${pid}, log ${logFile})`);
+  log(`starting Keycloak ${version} (db=${db}) at ${url} (pid ${pid}, log ${logFile})`);
   options.onSpawn?.(keycloak);
 
   const deadline = started + (options.timeoutMs ?? 180_000);

@@ -1,6 +1,15 @@
-// The per-account lock that keeps the limit exact across replicas: a client role `lock.<account>`
-// of the service's own client, whose name Keycloak keeps unique (creating it a second time
-// answers 409). A lock left by a crashed replica expires after ttlMs.
+// Locks that hold across replicas: a client role of the service's own client (`lock.<account>`
+// while a create counts and writes, `lock.<clientId>` while an update reads, checks and writes),
+// whose name Keycloak keeps unique (creating it a second time answers 409). The role carries a
+// random owner token and nothing else: no expiry stamped with one replica's clock.
+//
+// Time is measured only on each replica's own monotonic clock (performance.now):
+// - the holder starts its lease before it sends the acquire, and stops before a write it can no
+//   longer finish within the lease (Lease.assertLeft);
+// - a waiter treats a lock as left behind only after it has seen the same owner token for longer
+//   than the lease on its own clock. It started looking after the holder started its lease, so
+//   the holder's lease has run out by then, whatever the two wall clocks say.
+// Release reads the lock and deletes it by id only when it still carries the holder's token.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -10,74 +19,104 @@ import {
   KeycloakUnavailableError,
   keycloakStatus,
 } from '../keycloak/errors.js';
+import { createTtlCache } from '../lib/cache.js';
 import type { ServiceClientRoles } from './service-client.js';
 
 export class LockTimeoutError extends KeycloakUnavailableError {
   override name = 'LockTimeoutError';
 }
 
-export interface LockOptions {
-  ttlMs?: number;
-  waitMs?: number;
+/** The holder's lease ran out before a write: nothing was sent (503, retry). */
+export class LeaseExpiredError extends KeycloakUnavailableError {
+  override name = 'LeaseExpiredError';
 }
 
-const lockRole = (accountId: string) => `lock.${accountId}`;
-/** Keycloak failures with no holder to explain them, before a create gives up (503). */
+export interface LockOptions {
+  /** How long a holder may keep a lock. Default: derived from the Keycloak timeout (leaseFor). */
+  leaseMs?: number;
+  /** How long one Keycloak call may take at most, retry included: a write needs that much lease left. */
+  callBudgetMs?: number;
+  /** How long a create or update waits for a lock before it answers 503. */
+  waitMs?: number;
+  /** This replica's monotonic clock in ms; tests may replace it. */
+  monotonic?: () => number;
+}
+
+/**
+ * One Keycloak call may take up to the timeout, twice (admin.ts retries once after a 401). A
+ * holder makes at most three such calls before its last write starts: the acquire, the reads
+ * under the lock, and the write itself; a second's margin on top.
+ */
+export const callBudgetFor = (keycloakTimeoutMs: number): number => 2 * keycloakTimeoutMs;
+export const leaseFor = (keycloakTimeoutMs: number): number => 3 * callBudgetFor(keycloakTimeoutMs) + 1000;
+
+export interface Lease {
+  /** Throws LeaseExpiredError unless one more Keycloak call can end within the lease. */
+  assertLeft(what: string): void;
+}
+
+/** Keycloak failures with no holder to explain them, before a lock gives up (503). */
 const MAX_UNEXPLAINED_ERRORS = 3;
+const DEFAULT_TIMEOUT_MS = 5000;
 
-export function createAccountLock(roles: ServiceClientRoles, options: LockOptions = {}) {
-  const ttlMs = options.ttlMs ?? 30_000;
+export function createLocks(roles: ServiceClientRoles, options: LockOptions = {}) {
+  const callBudgetMs = options.callBudgetMs ?? callBudgetFor(DEFAULT_TIMEOUT_MS);
+  const leaseMs = options.leaseMs ?? leaseFor(DEFAULT_TIMEOUT_MS);
   const waitMs = options.waitMs ?? 15_000;
+  const clock = options.monotonic ?? (() => performance.now());
+  /**
+   * The holder this replica last saw on each lock, and since when on its clock: kept across
+   * requests, so that a lock left behind is taken over one lease after it was first seen even
+   * when each request waits less than a lease.
+   */
+  const seen = createTtlCache<string, { owner: string; since: number }>({ max: 10_000 });
 
-  async function release(roleName: string, acquiredAt: number): Promise<void> {
-    // A few tries: a lock left behind blocks the account until it expires. Past its expiry
-    // another replica may hold a lock of the same name: leave that one be.
-    for (let attempt = 0; attempt < 3 && Date.now() < acquiredAt + ttlMs; attempt++) {
+  /** Deletes the lock only while it carries our token: after a takeover it is another's. */
+  async function release(roleName: string, owner: string): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await roles.delete('lock.release', roleName);
+        const lock = await roles.find('lock.inspect', roleName);
+        if (!lock?.id || lock.attributes?.owner?.[0] !== owner) return;
+        await roles.deleteById('lock.release', lock.id);
         return;
       } catch (error) {
         if (isNotFound(error)) return;
         await sleep(50 * (attempt + 1));
       }
     }
+    // Left behind: waiters take it over once they have seen it for a lease.
   }
 
   return {
+    leaseMs,
     /**
-     * Runs `work` while holding the account's lock. While it waits, `whileWaiting` may end the
+     * Runs `work` while holding the lock `roleName`. While it waits, `whileWaiting` may end the
      * wait early by throwing (e.g. when the account is already full).
      */
-    async withAccountLock<T>(
-      accountId: string,
-      work: () => Promise<T>,
+    async withLock<T>(
+      roleName: string,
+      description: string,
+      work: (lease: Lease) => Promise<T>,
       whileWaiting?: () => Promise<void>,
     ): Promise<T> {
-      const roleName = lockRole(accountId);
-      const deadline = Date.now() + waitMs;
+      const deadline = clock() + waitMs;
       let pause = 20;
       let unexplainedErrors = 0;
-      let lastWaitCheck = 0;
+      let lastWaitCheck = Number.NEGATIVE_INFINITY;
       for (;;) {
-        const acquiredAt = Date.now();
+        const leaseStart = clock();
         const owner = randomUUID();
         let held = false;
         try {
-          await roles.create('lock.acquire', {
-            name: roleName,
-            description: 'API Clients service: held while an API client of this account is created',
-            attributes: { expiresAt: [String(acquiredAt + ttlMs)], owner: [owner] },
-          });
+          await roles.create('lock.acquire', { name: roleName, description, attributes: { owner: [owner] } });
           held = true;
         } catch (error) {
           if (!isConflict(error) && !isUnavailable(error)) throw error;
           // 409: someone holds it. A 5xx or a lost answer says nothing for sure: two creates of
-          // the same role at one instant sometimes end in a 500 for the loser, and a create whose
-          // answer was lost may have made the lock ours. Look at the holder to know.
-          // Under contention the in-memory H2 database sometimes answers that read with a 500
-          // too: it counts as one more unexplained error, not as the end.
+          // the same role at one instant sometimes end in a 500 for the loser on H2, and a create
+          // whose answer was lost may have made the lock ours. Look at the holder to know.
           const holder = await roles.find('lock.inspect', roleName).catch((inspectError) => {
-            // a 5xx answer, not a timeout: a slow Keycloak must end the create at once
+            // a 5xx answer, not a timeout: a slow Keycloak must end the wait at once
             const answered5xx = (keycloakStatus(inspectError) ?? 0) >= 500;
             if (!answered5xx || ++unexplainedErrors > MAX_UNEXPLAINED_ERRORS) throw inspectError;
             return 'unknown' as const;
@@ -86,38 +125,52 @@ export function createAccountLock(roles: ServiceClientRoles, options: LockOption
             await sleep(pause);
             continue;
           }
-          if (holder?.attributes?.owner?.[0] === owner) {
+          const holderToken = holder?.attributes?.owner?.[0] ?? '';
+          if (holder?.id && holderToken === owner) {
             held = true;
           } else if (!holder?.id) {
             // nobody holds it: a lost race that nobody won, or a failure of Keycloak itself
             if (!isConflict(error) && ++unexplainedErrors > MAX_UNEXPLAINED_ERRORS) throw error;
             continue;
-          } else if (Number(holder.attributes?.expiresAt?.[0] ?? Number.POSITIVE_INFINITY) < Date.now()) {
-            // The holder is gone; remove exactly the lock we saw (by id), not a newer one.
+          } else if (seen.peek(roleName)?.owner !== holderToken) {
+            seen.set(roleName, { owner: holderToken, since: clock() });
+          } else if (clock() - (seen.peek(roleName)?.since ?? clock()) > leaseMs) {
+            // The same holder for longer than a lease, on our clock: it is gone. Remove exactly
+            // the lock we saw (by id), not a newer one.
             await roles.deleteById('lock.expire', holder.id).catch((e) => {
               if (!isNotFound(e)) throw e;
             });
+            seen.delete(roleName);
             continue;
           }
         }
         if (!held) {
-          if (Date.now() + pause > deadline) throw new LockTimeoutError(`account ${accountId} stayed locked`);
-          if (whileWaiting && Date.now() - lastWaitCheck > 250) {
-            lastWaitCheck = Date.now();
+          if (clock() + pause > deadline) throw new LockTimeoutError(`${roleName} stayed locked`);
+          if (whileWaiting && clock() - lastWaitCheck > 250) {
+            lastWaitCheck = clock();
             await whileWaiting();
           }
           await sleep(pause + Math.random() * pause);
           pause = Math.min(pause * 2, 250);
           continue;
         }
+        const lease: Lease = {
+          assertLeft(what) {
+            if (clock() + callBudgetMs > leaseStart + leaseMs) {
+              throw new LeaseExpiredError(
+                `the lock ${roleName} ran out of time before ${what}; nothing was written`,
+              );
+            }
+          },
+        };
         try {
-          return await work();
+          return await work(lease);
         } finally {
-          await release(roleName, acquiredAt);
+          await release(roleName, owner);
         }
       }
     },
   };
 }
 
-export type AccountLock = ReturnType<typeof createAccountLock>;
+export type Locks = ReturnType<typeof createLocks>;

@@ -100,6 +100,7 @@ export function lenientFields(raw: unknown, base: ApiClientFields): ApiClientFie
         ? null
         : base.backchannelLogout,
     scopes: list('scopes', base.scopes),
+    roles: list('roles', base.roles),
     enabled: typeof body.enabled === 'boolean' ? body.enabled : base.enabled,
   };
 }

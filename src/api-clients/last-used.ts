@@ -13,6 +13,7 @@
 // realm), the clients it misses are asked for one by one and kept only RECENT_TTL_MS.
 import type { ClientsGateway, EventRepresentation, EventType } from '../keycloak/clients-gateway.js';
 import { createTtlCache } from '../lib/cache.js';
+import { mapLimited } from '../lib/map-limited.js';
 
 /** The events that say Keycloak issued a token to the client. */
 export const TOKEN_EVENT_TYPES: EventType[] = ['CLIENT_LOGIN', 'CODE_TO_TOKEN'];
@@ -80,14 +81,10 @@ export function createLastUsed(gateway: ClientsGateway, options: LastUsedOptions
         return at === undefined;
       });
       const cache = window.truncated ? busy : older;
-      let next = 0;
-      const worker = async () => {
-        for (let index = next++; index < missing.length; index = next++) {
-          const clientId = missing[index] as string;
-          answers.set(clientId, iso((await cache.get(clientId)).at));
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, missing.length) }, worker));
+      const found = await mapLimited(missing, CONCURRENCY, async (clientId) =>
+        iso((await cache.get(clientId)).at),
+      );
+      for (const [index, clientId] of missing.entries()) answers.set(clientId, found[index] ?? null);
       return answers;
     },
   };

@@ -19,17 +19,22 @@ export interface LimitOptions {
 }
 
 export function createLimits(roles: ServiceClientRoles, options: LimitOptions) {
-  const cache = createTtlCache<string, number>({
-    ttlMs: options.cacheTtlMs ?? 10_000,
-    load: async (accountId) => {
-      const role = await roles.find('limits.get', limitRole(accountId));
-      const value = Number(role?.attributes?.maxApiClients?.[0]);
-      return role && Number.isInteger(value) ? value : options.defaultMaxApiClients;
-    },
-  });
+  async function read(accountId: string): Promise<number> {
+    const role = await roles.find('limits.get', limitRole(accountId));
+    const value = Number(role?.attributes?.maxApiClients?.[0]);
+    return role && Number.isInteger(value) ? value : options.defaultMaxApiClients;
+  }
+  const cache = createTtlCache<string, number>({ ttlMs: options.cacheTtlMs ?? 10_000, load: read });
 
   return {
     maxFor: (accountId: string): Promise<number> => cache.get(accountId),
+
+    /** The limit as Keycloak holds it now (a create checks it under the lock: a change on another replica counts at once). */
+    async current(accountId: string): Promise<number> {
+      const max = await read(accountId);
+      cache.set(accountId, max);
+      return max;
+    },
 
     /** Sets the account's own limit, or (null) returns it to the default. */
     async set(accountId: string, maxApiClients: number | null): Promise<number> {

@@ -14,6 +14,11 @@ export const CREATED_AT_ATTRIBUTE = 'api-clients.created-at';
  * accepted for a grace period (src/api-clients/secrets.ts).
  */
 export const SECRET_ROTATION_ATTRIBUTE = 'api-clients.secret-rotation';
+/**
+ * The catalogue scopes the service gave the client: a scope taken out of the catalogue later
+ * still shows on the client (and can be removed) because it is named here.
+ */
+export const SCOPES_ATTRIBUTE = 'api-clients.scopes';
 export const POST_LOGOUT_ATTRIBUTE = 'post.logout.redirect.uris';
 export const BACKCHANNEL_URL_ATTRIBUTE = 'backchannel.logout.url';
 export const BACKCHANNEL_SESSION_ATTRIBUTE = 'backchannel.logout.session.required';
@@ -52,7 +57,8 @@ export function withoutOfflineAccess(scopes: readonly string[], allowOfflineAcce
 /**
  * The resource's fields as a ClientRepresentation, for create and for a full update. Cleared
  * text is sent as "" (Keycloak ignores null on update and would keep the old value). Scopes are
- * not part of it: Keycloak ignores scope lists on update, so the service assigns them apart.
+ * not part of it: Keycloak ignores scope lists on update, so the service assigns them apart; nor
+ * are roles, which are scope mappings and service-account role mappings (writes.ts).
  */
 export function toClientRepresentation(
   clientId: string,
@@ -78,6 +84,7 @@ export function toClientRepresentation(
       [ACCOUNT_ATTRIBUTE]: accountId,
       [CREATED_AT_ATTRIBUTE]: createdAt,
       [SECRET_ROTATION_ATTRIBUTE]: 'true',
+      [SCOPES_ATTRIBUTE]: fields.scopes.join(URI_SEPARATOR),
       [POST_LOGOUT_ATTRIBUTE]:
         fields.postLogoutRedirectUris.length === 0
           ? NO_POST_LOGOUT_URIS
@@ -142,10 +149,17 @@ function capabilityTypesOf(rep: ClientRepresentation): CapabilityType[] {
   return types;
 }
 
-/** The catalogue scopes among a client's default scopes, in catalogue order; the realm's own are left out. */
+/**
+ * The client's catalogue scopes among its default scopes: those in the catalogue, in catalogue
+ * order, then those the service gave it that have left the catalogue since. The realm's own are
+ * left out.
+ */
 export function catalogueScopesOf(rep: ClientRepresentation, catalogue: readonly string[]): string[] {
   const assigned = new Set(rep.defaultClientScopes ?? []);
-  return catalogue.filter((name) => assigned.has(name));
+  const inCatalogue = new Set(catalogue);
+  const given = (attribute(rep, SCOPES_ATTRIBUTE) ?? '').split(URI_SEPARATOR).filter(Boolean);
+  const retired = given.filter((name) => assigned.has(name) && !inCatalogue.has(name)).sort();
+  return [...catalogue.filter((name) => assigned.has(name)), ...new Set(retired)];
 }
 
 function postLogoutUrisOf(rep: ClientRepresentation): string[] {
@@ -157,12 +171,24 @@ function postLogoutUrisOf(rep: ClientRepresentation): string[] {
 }
 
 /**
+ * The client's `roles`: the realm roles in its role scope (scope mappings), which the client
+ * representation does not carry (one more call to read). Every one of them, catalogue or not, so
+ * that a role taken out of the catalogue stays visible and can be removed.
+ */
+export const rolesOf = (roleScope: readonly { name?: string }[]): string[] =>
+  roleScope
+    .map((role) => role.name)
+    .filter((name): name is string => !!name)
+    .sort();
+
+/**
  * The client's configuration. Keycloak's attributes are read one by one, never passed through:
  * they hold the rotated-out secret in plain text (client.secret.rotated).
  */
 export function fromClientRepresentation(
   rep: ClientRepresentation,
   catalogue: readonly string[],
+  roles: readonly string[] = [],
 ): ApiClientConfig {
   const backchannelUrl = attribute(rep, BACKCHANNEL_URL_ATTRIBUTE);
   return {
@@ -185,14 +211,25 @@ export function fromClientRepresentation(
         }
       : null,
     scopes: catalogueScopesOf(rep, catalogue),
+    roles: [...roles].sort(),
     enabled: rep.enabled ?? true,
     createdAt: textOrNull(attribute(rep, CREATED_AT_ATTRIBUTE)),
   };
 }
 
 export function toSummary(client: ApiClientConfig, lastUsedAt: string | null = null): ApiClientSummary {
-  const { clientId, displayName, description, capabilityTypes, scopes, enabled, createdAt } = client;
-  return { clientId, displayName, description, capabilityTypes, scopes, enabled, createdAt, lastUsedAt };
+  const { clientId, displayName, description, capabilityTypes, scopes, roles, enabled, createdAt } = client;
+  return {
+    clientId,
+    displayName,
+    description,
+    capabilityTypes,
+    scopes,
+    roles,
+    enabled,
+    createdAt,
+    lastUsedAt,
+  };
 }
 
 /** The editable fields of a resource (what PUT replaces). */
@@ -219,5 +256,6 @@ export const DEFAULT_FIELDS: Omit<ApiClientFields, 'capabilityTypes'> = {
   webOrigins: [],
   backchannelLogout: null,
   scopes: [],
+  roles: [],
   enabled: true,
 };

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { createClientsGateway } from '../keycloak/clients-gateway.js';
 import { createTtlCache } from '../lib/cache.js';
+import { callBudgetFor, type LockOptions, leaseFor } from './account-lock.js';
 import { accountMarkerOf, MANAGED_CLIENT_ID_PATTERN } from './ownership.js';
 import { type ApiClientsService, createApiClientsService } from './service.js';
 
@@ -16,7 +17,10 @@ declare module 'fastify' {
 
 /** The API clients domain, over the app's Keycloak connection. */
 export const apiClientsPlugin = fp(
-  async (app: FastifyInstance, { config }: { config: Config }) => {
+  async (
+    app: FastifyInstance,
+    { config, now, lock }: { config: Config; now?: () => Date; lock?: LockOptions },
+  ) => {
     const gateway = createClientsGateway(app.keycloak);
     app.decorate(
       'apiClients',
@@ -28,6 +32,13 @@ export const apiClientsPlugin = fp(
         secretRevealEnabled: config.secretRevealEnabled,
         allowOfflineAccess: config.tokens.allowOfflineAccess,
         urlSafety: config.urlSafety,
+        // a lock's lease covers the Keycloak calls its holder makes, each up to the timeout
+        lock: {
+          leaseMs: leaseFor(config.keycloak.timeoutMs),
+          callBudgetMs: callBudgetFor(config.keycloak.timeoutMs),
+          ...lock,
+        },
+        now,
       }),
     );
     // A client keeps or loses the marker only by being created or deleted: 5 minutes is safe.

@@ -14,14 +14,32 @@ import {
 
 export interface RuleContext {
   accountId: string;
+  /** The client's clientId, when known (the service-account user's name derives from it). */
+  clientId?: string;
   /** Names of the scope catalogue. */
   catalogue: ReadonlySet<string>;
+  /** Scopes the client already has that left the catalogue: they may stay, never be added. */
+  kept?: ReadonlySet<string>;
+  /** Names of the role catalogue. */
+  roleCatalogue: ReadonlySet<string>;
+  /**
+   * Roles the client holds already: they may stay (and be removed) after leaving the catalogue,
+   * but never be added. Empty on create.
+   */
+  heldRoles?: ReadonlySet<string>;
   allowWildcardWebOrigin: boolean;
   /** For the URLs Keycloak calls; strict (https, public hosts only) when left out. */
   urlSafety?: UrlSafetyOptions;
 }
 
 const error = (pointer: string, reason: string): FieldError => ({ pointer, in: 'body', reason });
+
+/**
+ * Keycloak names a Script client's service-account user `service-account-<clientId>`, and its
+ * USERNAME column is VARCHAR(255) (ServiceAccountConstants.SERVICE_ACCOUNT_USER_PREFIX): a longer
+ * clientId makes Keycloak's create or update fail with a database error.
+ */
+export const MAX_SCRIPT_CLIENT_ID = MAX_TEXT - 'service-account-'.length;
 
 export function clientIdErrors(clientId: string, accountId: string): FieldError[] {
   const prefix = `${accountId}_`;
@@ -107,6 +125,11 @@ function duplicates(values: string[], pointer: string): FieldError[] {
 export function apiClientErrors(fields: ApiClientFields, context: RuleContext): FieldError[] {
   const errors: FieldError[] = [];
   const webApp = fields.capabilityTypes.includes('WebApp');
+  if (fields.capabilityTypes.includes('Script') && (context.clientId?.length ?? 0) > MAX_SCRIPT_CLIENT_ID) {
+    errors.push(
+      error('/capabilityTypes', `Script needs a clientId of at most ${MAX_SCRIPT_CLIENT_ID} characters`),
+    );
+  }
   const hasRootUrl = fields.rootUrl !== null;
 
   const urlSafety = context.urlSafety ?? STRICT_URL_SAFETY;
@@ -165,13 +188,23 @@ export function apiClientErrors(fields: ApiClientFields, context: RuleContext): 
   }
 
   fields.scopes.forEach((scope, i) => {
-    if (!context.catalogue.has(scope)) {
+    if (!context.catalogue.has(scope) && !context.kept?.has(scope)) {
       errors.push(
         error(`/scopes/${i}`, `is not in the scope catalogue (${[...context.catalogue].join(', ')})`),
       );
     }
   });
   errors.push(...duplicates(fields.scopes, '/scopes'));
+
+  const held = context.heldRoles ?? new Set<string>();
+  fields.roles.forEach((role, i) => {
+    if (!context.roleCatalogue.has(role) && !held.has(role)) {
+      errors.push(
+        error(`/roles/${i}`, `is not in the role catalogue (${[...context.roleCatalogue].join(', ')})`),
+      );
+    }
+  });
+  errors.push(...duplicates(fields.roles, '/roles'));
   return errors;
 }
 

@@ -60,6 +60,12 @@ const editable = {
     maxItems: 100,
     description: 'names from the scope catalogue (GET /v1/scopes)',
   }),
+  roles: Type.Array(Type.String({ maxLength: MAX_TEXT }), {
+    uniqueItems: true,
+    maxItems: 100,
+    description:
+      'names from the role catalogue (GET /v1/roles): what the client may view or change; a role taken out of the catalogue may stay but not be added',
+  }),
   enabled: Type.Boolean({ description: 'a disabled client gets no tokens' }),
 };
 
@@ -77,6 +83,7 @@ export const ApiClientCreate = Type.Object(
     capabilityTypes: editable.capabilityTypes,
     backchannelLogout: Type.Optional(editable.backchannelLogout),
     scopes: Type.Optional(editable.scopes),
+    roles: Type.Optional(editable.roles),
     enabled: Type.Optional(editable.enabled),
   },
   {
@@ -87,6 +94,7 @@ export const ApiClientCreate = Type.Object(
         displayName: 'Nightly reporting job',
         capabilityTypes: ['Script'],
         scopes: ['datahub-api'],
+        roles: ['insights-viewer'],
       },
     ],
   },
@@ -108,6 +116,7 @@ export const ApiClientReplace = Type.Object(
     capabilityTypes: editable.capabilityTypes,
     backchannelLogout: editable.backchannelLogout,
     scopes: editable.scopes,
+    roles: editable.roles,
     enabled: editable.enabled,
   },
   { additionalProperties: false },
@@ -141,6 +150,7 @@ export const ApiClientPatch = Type.Object(
       ]),
     ),
     scopes: Type.Optional(Type.Union([editable.scopes, Type.Null()])),
+    roles: Type.Optional(Type.Union([editable.roles, Type.Null()])),
     enabled: Type.Optional(Type.Union([editable.enabled, Type.Null()])),
   },
   { additionalProperties: false, examples: [{ displayName: 'Reporting', scopes: ['push-data'] }] },
@@ -172,6 +182,7 @@ export const ApiClient = Type.Object(
     capabilityTypes: Type.Array(CapabilityType),
     backchannelLogout: Type.Union([BackchannelLogout, Type.Null()]),
     scopes: Type.Array(Type.String()),
+    roles: Type.Array(Type.String()),
     enabled: Type.Boolean(),
     createdAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     lastUsedAt: LastUsedAt,
@@ -199,6 +210,7 @@ export const ApiClientSummary = Type.Object(
     description: Type.Union([Type.String(), Type.Null()]),
     capabilityTypes: Type.Array(CapabilityType),
     scopes: Type.Array(Type.String()),
+    roles: Type.Array(Type.String()),
     enabled: Type.Boolean(),
     createdAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     lastUsedAt: LastUsedAt,
@@ -253,7 +265,12 @@ export const RegenerateRequest = (maxGracePeriodSeconds: number) =>
         }),
       ),
     },
-    { additionalProperties: false, examples: [{ gracePeriodSeconds: 86_400 }] },
+    {
+      additionalProperties: false,
+      examples: [{ gracePeriodSeconds: 86_400 }],
+      // the body may be left out: src/http/docs.ts declares it optional in the OpenAPI document
+      'x-optional-body': true,
+    },
   );
 
 export const RotatedSecret = Type.Object(
@@ -299,3 +316,7 @@ export const LimitUpdate = Type.Object(
 export const Scope = Type.Object({ name: Type.String(), description: Type.String() });
 export const ScopeList = Type.Object({ items: Type.Array(Scope) });
 export type Scope = Static<typeof Scope>;
+
+export const Role = Type.Object({ name: Type.String(), description: Type.String() });
+export const RoleList = Type.Object({ items: Type.Array(Role) });
+export type Role = Static<typeof Role>;

@@ -3,24 +3,25 @@
 // body read once (input.ts).
 import { ProblemError } from '../http/problem.js';
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
-import { isNotFound } from '../keycloak/errors.js';
-import { createAccountLock, type LockOptions } from './account-lock.js';
+import { createLocks, type LockOptions } from './account-lock.js';
+import { bulkDelete } from './bulk-delete.js';
 import { type Catalogue, createCatalogue } from './catalogue.js';
-import { createDirectory } from './directory.js';
-import { assertClientIdUnchanged, limitReached } from './errors.js';
+import { createDirectory, type Loaded } from './directory.js';
+import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { assertValid, type BodyInput } from './input.js';
 import { createLastUsed } from './last-used.js';
 import { createLimits } from './limits.js';
-import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, toCreatePlan, toSummary } from './mapping.js';
-import { hasAccountPrefix } from './ownership.js';
+import { type ListOptions, listAccount } from './listing.js';
+import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, rolesOf, toCreatePlan } from './mapping.js';
 import { clientIdErrors, type RuleContext } from './rules.js';
-import type { BulkDeleteStatus, Limit, Scope } from './schema.js';
+import type { Limit, Role, Scope } from './schema.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './secrets.js';
 import { createServiceClientRoles } from './service-client.js';
 import type { UrlSafetyOptions } from './url-safety.js';
 import { checkPrecondition, type Versioned, versioned } from './versioning.js';
 import { createWrites } from './writes.js';
 
+export type { ListOptions } from './listing.js';
 export type { Versioned } from './versioning.js';
 
 export interface ApiClientsOptions {
@@ -39,17 +40,8 @@ export interface ApiClientsOptions {
   now?: () => Date;
 }
 
-export interface ListOptions {
-  search?: string;
-  first?: number;
-  max?: number;
-}
-
 /** What a create starts from: a Script client with nothing else set. */
 const CREATE_BASE = { ...DEFAULT_FIELDS, capabilityTypes: ['Script' as const] };
-/** How many deletes of one bulk delete run at once: Keycloak deletes are not free. */
-const BULK_DELETE_CONCURRENCY = 4;
-
 export type ApiClientsService = ReturnType<typeof createApiClientsService>;
 
 export function createApiClientsService(gateway: ClientsGateway, options: ApiClientsOptions) {
@@ -61,92 +53,106 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     defaultMaxApiClients: options.defaultMaxApiClients,
     cacheTtlMs: options.limitCacheTtlMs,
   });
-  const lock = createAccountLock(roles, options.lock);
+  const locks = createLocks(roles, options.lock);
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
   const secrets = createSecrets(gateway, directory, { now });
   const lastUsed = createLastUsed(gateway, { now });
-  /**
-   * A client with what its usage adds: lastUsedAt (1 events query, sent next to the client's own
-   * read, and before any write so that its failure changes nothing) and the grace period.
-   */
-  async function loadWithUsage(accountId: string, clientId: string) {
-    const [loaded, lastUsedAt] = await Promise.all([
-      directory.load(accountId, clientId),
-      hasAccountPrefix(clientId, accountId) ? lastUsed.of(clientId) : null,
-    ]);
-    const previousSecretExpiresAt = previousSecretExpiry(loaded.rep.attributes, now());
-    return { loaded, usage: { lastUsedAt, previousSecretExpiresAt } };
-  }
+  /** What a client's usage adds: lastUsedAt (1 events query, read before any write) and the grace period. */
+  const usageOf = (loaded: Loaded, lastUsedAt: string | null) => ({
+    lastUsedAt,
+    previousSecretExpiresAt: previousSecretExpiry(loaded.rep.attributes, now()),
+  });
 
-  const ruleContext = (accountId: string, catalogue: Catalogue): RuleContext => ({
+  const ruleContext = (
+    accountId: string,
+    catalogue: Catalogue,
+    extras: { kept?: string[]; clientId?: string; heldRoles?: string[] } = {},
+  ): RuleContext => ({
     accountId,
+    clientId: extras.clientId,
     catalogue: new Set(catalogue.names),
+    kept: new Set(extras.kept ?? []),
+    roleCatalogue: new Set(catalogue.roles.map((role) => role.name)),
+    heldRoles: new Set(extras.heldRoles ?? []),
     allowWildcardWebOrigin: options.allowWildcardWebOrigin,
     urlSafety: options.urlSafety,
   });
   const catalogueNames = async () => (await catalogues.load()).names;
 
-  /** Throws limit-reached when the account holds as many clients as its limit allows. */
-  async function assertRoom(accountId: string): Promise<void> {
-    const [existing, max] = await Promise.all([
+  /** A loaded client as the resource: its roles are its role scope, one more call. */
+  async function read(loaded: Loaded, names: readonly string[]) {
+    const held = await gateway.listRoleScope(loaded.id);
+    return { held, client: fromClientRepresentation(loaded.rep, names, rolesOf(held)) };
+  }
+
+  /**
+   * Throws limit-reached when the account holds as many clients as its limit allows; `exact`
+   * (under the account's lock) reads the limit from Keycloak rather than this replica's cache.
+   * A refusal is always exact: a full account under the cached limit is checked once more against
+   * the limit Keycloak holds now, so a limit raised on another replica counts at once.
+   */
+  async function assertRoom(accountId: string, exact = false): Promise<void> {
+    const [existing, cached] = await Promise.all([
       directory.accountClients(accountId),
-      limits.maxFor(accountId),
+      exact ? limits.current(accountId) : limits.maxFor(accountId),
     ]);
+    if (existing.length < cached) return;
+    const max = exact ? cached : await limits.current(accountId);
     if (existing.length >= max) throw limitReached(accountId, existing.length, max);
   }
 
+  async function assertClientIdFree(clientId: string): Promise<void> {
+    if (await gateway.findByClientId(clientId)) throw clientIdTaken(clientId);
+  }
+
+  /** Reads the client and checks If-Match and the body: the whole check of an update, no write. */
+  async function prepareUpdate(accountId: string, clientId: string, input: BodyInput, ifMatch?: string) {
+    const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
+    const { held, client: current } = await read(loaded, catalogue.names);
+    checkPrecondition(current, ifMatch);
+    const fields = input.over(fieldsOf(current));
+    assertValid(
+      fields,
+      input,
+      ruleContext(accountId, catalogue, { kept: current.scopes, clientId, heldRoles: current.roles }),
+    );
+    return { loaded, catalogue, held, current, fields };
+  }
+
+  /** Account locks are `lock.<account>`, client locks `lock.<clientId>`: an account id has no "_", a clientId has. */
+  const lockOf = (name: string) => `lock.${name}`;
+
   return {
-    async list(accountId: string, query: ListOptions) {
-      const [reps, max, names] = await Promise.all([
-        directory.accountClients(accountId),
-        limits.maxFor(accountId),
-        catalogueNames(),
-      ]);
-      const needle = query.search?.toLowerCase();
-      const rows = reps
-        .map((rep) => fromClientRepresentation(rep, names))
-        .filter(
-          (row) =>
-            !needle ||
-            row.clientId.toLowerCase().includes(needle) ||
-            (row.displayName ?? '').toLowerCase().includes(needle),
-        )
-        .sort((a, b) => a.clientId.localeCompare(b.clientId));
-      const first = query.first ?? 0;
-      const page = rows.slice(first, first + (query.max ?? 20));
-      const used = await lastUsed.ofMany(page.map((row) => row.clientId));
-      return {
-        items: page.map((row) => toSummary(row, used.get(row.clientId) ?? null)),
-        total: rows.length,
-        limit: { max, used: reps.length },
-      };
-    },
+    list: (accountId: string, query: ListOptions) =>
+      listAccount({ gateway, directory, limits, catalogues, lastUsed }, accountId, query),
 
     async get(accountId: string, clientId: string): Promise<Versioned> {
-      const [{ loaded, usage }, names] = await Promise.all([
-        loadWithUsage(accountId, clientId),
-        catalogueNames(),
-      ]);
-      return versioned(fromClientRepresentation(loaded.rep, names), usage);
+      const [loaded, names] = await Promise.all([directory.load(accountId, clientId), catalogueNames()]);
+      const [{ client }, lastUsedAt] = await Promise.all([read(loaded, names), lastUsed.of(clientId)]);
+      return versioned(client, usageOf(loaded, lastUsedAt));
     },
 
     async create(accountId: string, input: BodyInput): Promise<Versioned & { secret: string }> {
       const [catalogue, realmDefaults] = await Promise.all([catalogues.load(), catalogues.realmDefaults()]);
       const fields = input.over(CREATE_BASE);
       const idErrors = input.clientId === undefined ? [] : clientIdErrors(input.clientId, accountId);
-      assertValid(fields, input, ruleContext(accountId, catalogue), idErrors);
+      assertValid(fields, input, ruleContext(accountId, catalogue, { clientId: input.clientId }), idErrors);
       // valid: the schema requires a clientId
       const clientId = input.clientId as string;
       const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
         allowOfflineAccess: options.allowOfflineAccess ?? false,
       });
-      return lock.withAccountLock(
-        accountId,
-        async () => {
-          await assertRoom(accountId);
-          const { id, secret } = await writes.create(plan, accountId);
+      // Refusals cost Keycloak no write: a taken clientId and a full account are found before the lock.
+      await Promise.all([assertRoom(accountId), assertClientIdFree(clientId)]);
+      return locks.withLock(
+        lockOf(accountId),
+        'API Clients service: held while an API client of this account is created',
+        async (lease) => {
+          await assertRoom(accountId, true);
+          lease.assertLeft(`the create of ${clientId}`);
+          const { id, secret } = await writes.create(plan, accountId, fields.roles, catalogue);
           directory.remember(clientId, id, accountId);
-          return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names)), secret };
+          return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)), secret };
         },
         // While other creates of the account hold the lock: once it is full, say so at once.
         () => assertRoom(accountId),
@@ -161,61 +167,62 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       ifMatch?: string,
     ): Promise<Versioned> {
       if (input.errors.length === 0) assertClientIdUnchanged(input.clientId, clientId);
-      const [{ loaded, usage }, catalogue] = await Promise.all([
-        loadWithUsage(accountId, clientId),
-        catalogues.load(),
+      // Checked once without the lock, so that a refused update writes nothing (not even a lock),
+      // then again under the client's lock over what Keycloak holds then: two updates at once
+      // are applied one after the other (a PATCH over the other's result), or the second is
+      // refused by its If-Match; an undo puts back what this update read under the lock.
+      const [, lastUsedAt] = await Promise.all([
+        prepareUpdate(accountId, clientId, input, ifMatch),
+        lastUsed.of(clientId),
       ]);
-      const current = fromClientRepresentation(loaded.rep, catalogue.names);
-      checkPrecondition(current, ifMatch);
-      const fields = input.over(fieldsOf(current));
-      assertValid(fields, input, ruleContext(accountId, catalogue));
-      const updated = await writes.update(accountId, loaded, current, fields, catalogue, now().toISOString());
-      return versioned(updated, usage);
+      return locks.withLock(
+        lockOf(clientId),
+        'API Clients service: held while this API client is changed',
+        async (lease) => {
+          const { loaded, catalogue, held, current, fields } = await prepareUpdate(
+            accountId,
+            clientId,
+            input,
+            ifMatch,
+          );
+          const createdAt = now().toISOString();
+          return versioned(
+            await writes.update(
+              accountId,
+              loaded,
+              current,
+              fields,
+              catalogue,
+              createdAt,
+              held,
+              lease.assertLeft,
+            ),
+            usageOf(loaded, lastUsedAt),
+          );
+        },
+      );
     },
 
     async remove(accountId: string, clientId: string, ifMatch?: string): Promise<void> {
       if (ifMatch !== undefined) {
-        const loaded = await directory.load(accountId, clientId);
-        checkPrecondition(fromClientRepresentation(loaded.rep, await catalogueNames()), ifMatch);
-        await gateway.remove(loaded.id);
+        // under the client's lock: no update may land between the check and the delete
+        await locks.withLock(
+          lockOf(clientId),
+          'API Clients service: held while this API client is deleted',
+          async () => {
+            const loaded = await directory.load(accountId, clientId);
+            checkPrecondition((await read(loaded, await catalogueNames())).client, ifMatch);
+            await gateway.remove(loaded.id);
+          },
+        );
       } else {
         await directory.withId(accountId, clientId, (id) => gateway.remove(id));
       }
       directory.forget(clientId);
     },
 
-    /** One result per requested id, in the order sent, a few deletes at a time. */
-    async bulkDelete(accountId: string, clientIds: string[]) {
-      const owned = new Map(
-        (await directory.accountClients(accountId)).map((rep) => [rep.clientId as string, rep.id as string]),
-      );
-      const statuses = new Array<BulkDeleteStatus>(clientIds.length).fill('failed');
-      let next = 0;
-      const worker = async () => {
-        for (let index = next++; index < clientIds.length; index = next++) {
-          const clientId = clientIds[index] as string;
-          const id = owned.get(clientId);
-          if (!id) {
-            statuses[index] = 'not-found';
-            continue;
-          }
-          try {
-            await gateway.remove(id);
-            directory.forget(clientId);
-            statuses[index] = 'deleted';
-          } catch (error) {
-            statuses[index] = isNotFound(error) ? 'not-found' : 'failed';
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(BULK_DELETE_CONCURRENCY, clientIds.length) }, worker));
-      return {
-        results: clientIds.map((clientId, index) => ({
-          clientId,
-          status: statuses[index] as BulkDeleteStatus,
-        })),
-      };
-    },
+    bulkDelete: (accountId: string, clientIds: string[]) =>
+      bulkDelete(gateway, directory, accountId, clientIds),
 
     async revealSecret(accountId: string, clientId: string): Promise<string> {
       if (!options.secretRevealEnabled) {
@@ -247,5 +254,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
     scopes: async (): Promise<Scope[]> =>
       (await catalogues.load()).scopes.map(({ name, description }) => ({ name, description })),
+
+    roles: async (): Promise<Role[]> =>
+      (await catalogues.load()).roles.map(({ name, description }) => ({ name, description })),
   };
 }

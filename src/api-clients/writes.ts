@@ -1,9 +1,12 @@
 // Writes of several Keycloak calls, each with its undo: no half-done work. A create that fails
 // after Keycloak made the client removes it again (found by clientId and createdAt when Keycloak's
-// answer was lost); an update that fails puts back the scopes and the representation as they were.
+// answer was lost; its role mappings go with it); an update that fails puts back the roles, the
+// scopes and the representation as they were. An update runs under the client's lock (service.ts),
+// so what it puts back is what it read under that lock: no other writer of the service can have
+// changed the client in between.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { keycloakUnavailable } from '../http/problem.js';
-import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import type { ClientsGateway, RoleRepresentation } from '../keycloak/clients-gateway.js';
 import { isConflict } from '../keycloak/errors.js';
 import { type Catalogue, scopeIdOf } from './catalogue.js';
 import type { Loaded } from './directory.js';
@@ -18,6 +21,7 @@ import {
   toClientRepresentation,
 } from './mapping.js';
 import { isManagedBy } from './ownership.js';
+import { createRoleAssignment, type UndoSteps } from './role-assignment.js';
 import type { ApiClientConfig, ApiClientFields } from './schema.js';
 
 export interface WriteOptions {
@@ -26,6 +30,8 @@ export interface WriteOptions {
 }
 
 export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
+  const roleAssignment = createRoleAssignment(gateway);
+
   /** A client made before the token-hygiene rule may still carry offline_access: take it off. */
   async function removeOfflineAccess(id: string, rep: ClientRepresentation): Promise<void> {
     if (options.allowOfflineAccess) return;
@@ -75,8 +81,13 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
   }
 
   return {
-    /** Creates the client as planned and reads its secret; undone on any failure. */
-    async create(plan: CreatePlan, accountId: string): Promise<{ id: string; secret: string }> {
+    /** Creates the client as planned, gives it its roles and reads its secret; undone on any failure. */
+    async create(
+      plan: CreatePlan,
+      accountId: string,
+      roles: readonly string[],
+      catalogue: Catalogue,
+    ): Promise<{ id: string; secret: string }> {
       let id: string;
       try {
         id = await gateway.create(plan.rep);
@@ -87,6 +98,9 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       }
       try {
         if (plan.fixUp) await gateway.update(id, plan.fixUp);
+        // Undone by removing the client: its scope mappings and service account go with it.
+        const script = plan.rep.serviceAccountsEnabled === true;
+        await roleAssignment.apply(id, { held: [], roles, script, wasScript: false }, catalogue, []);
         // No half-done work: a client whose secret nobody got goes again.
         return { id, secret: await gateway.getSecret(id) };
       } catch (error) {
@@ -105,6 +119,9 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       fields: ApiClientFields,
       catalogue: Catalogue,
       createdAtIfMissing: string,
+      heldRoles: readonly RoleRepresentation[],
+      /** Called before each write; throws to stop (the lock's lease ran out), and what was written is undone. */
+      beforeWrite: (what: string) => void = () => {},
     ): Promise<ApiClientConfig> {
       const createdAt = before.createdAt ?? createdAtIfMissing;
       const rep = toClientRepresentation(before.clientId, accountId, createdAt, fields);
@@ -112,22 +129,35 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       const toRemove = before.scopes.filter((scope) => !fields.scopes.includes(scope));
       const scopeId = (name: string) => scopeIdOf(catalogue, name);
 
+      beforeWrite(`the change of ${before.clientId}`);
       await gateway.update(loaded.id, rep);
       const added: string[] = [];
       const removed: string[] = [];
+      const undoRoles: UndoSteps = [];
       try {
         for (const scope of toAdd) {
+          beforeWrite(`adding ${scope}`);
           await gateway.addDefaultScope(loaded.id, scopeId(scope));
           added.push(scope);
         }
         for (const scope of toRemove) {
+          beforeWrite(`removing ${scope}`);
           await gateway.removeDefaultScope(loaded.id, scopeId(scope));
           removed.push(scope);
         }
+        const change = {
+          held: heldRoles,
+          roles: fields.roles,
+          script: fields.capabilityTypes.includes('Script'),
+          wasScript: before.capabilityTypes.includes('Script'),
+        };
+        beforeWrite(`the roles of ${before.clientId}`);
+        await roleAssignment.apply(loaded.id, change, catalogue, undoRoles);
         await removeOfflineAccess(loaded.id, loaded.rep);
       } catch (error) {
         try {
-          // Undo in reverse: scopes, then the representation as it was.
+          // Undo in reverse: roles, scopes, then the representation as it was.
+          for (const step of undoRoles.reverse()) await step();
           for (const scope of removed) await gateway.addDefaultScope(loaded.id, scopeId(scope));
           for (const scope of added) await gateway.removeDefaultScope(loaded.id, scopeId(scope));
           await gateway.update(
@@ -149,6 +179,7 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       return fromClientRepresentation(
         { ...loaded.rep, ...rep, defaultClientScopes: [...defaultScopes] },
         catalogue.names,
+        fields.roles,
       );
     },
   };

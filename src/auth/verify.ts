@@ -1,9 +1,13 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { Config } from '../config.js';
 import { keycloakUnavailable, ProblemError } from '../http/problem.js';
+import { createTtlCache } from '../lib/cache.js';
 import type { Caller } from './caller.js';
 
 export type TokenVerifier = (token: string) => Promise<Caller>;
+
+/** How long a verified token is trusted without verifying it again (never past its exp). */
+const VERIFIED_TTL_MS = 60_000;
 
 function claimAt(payload: JWTPayload, path: string): unknown {
   return path
@@ -49,7 +53,17 @@ export function createTokenVerifier(config: Config): TokenVerifier {
     (base) => `${base}${realmPath}`,
   );
 
+  // Each distinct token is verified once, then kept until it expires (at most VERIFIED_TTL_MS, so
+  // that a key Keycloak withdraws stops being trusted within that time too): a UI backend sends
+  // the same token on every call, and verifying it costs more than the rest of a GET.
+  const verified = createTtlCache<string, { caller: Caller; expiresAt: number }>({
+    ttlMs: VERIFIED_TTL_MS,
+    max: 10_000,
+  });
+
   return async (token) => {
+    const hit = verified.peek(token);
+    if (hit && hit.expiresAt > Date.now()) return hit.caller;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, jwks, {
@@ -81,11 +95,13 @@ export function createTokenVerifier(config: Config): TokenVerifier {
       }
       throw unauthorized('The token is not valid');
     }
-    return {
+    const caller: Caller = {
       subject: String(payload.sub),
       clientId: typeof payload.azp === 'string' ? payload.azp : '',
       accounts: new Set(strings(claimAt(payload, config.auth.accountClaim))),
       roles: new Set(strings(claimAt(payload, config.auth.rolesClaim))),
     };
+    verified.set(token, { caller, expiresAt: Number(payload.exp) * 1000 });
+    return caller;
   };
 }

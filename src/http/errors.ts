@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { type FieldError, keycloakUnavailable, ProblemError, toProblem } from './problem.js';
+import type { RouteTable } from './route-table.js';
 
 export interface AjvError {
   instancePath: string;
@@ -55,6 +56,8 @@ const readOnlyFields = new Set(['accountId', 'createdAt', 'secret', 'lastUsedAt'
 export interface ErrorHandlingOptions {
   /** Whether an error says that Keycloak is down, slow or failing (src/keycloak/errors.ts). */
   isUnavailable: (error: unknown) => boolean;
+  /** Every route's method and path, for 405 with Allow. */
+  routes: RouteTable;
 }
 
 function classify(
@@ -77,6 +80,13 @@ function classify(
       return new ProblemError('payload-too-large', 'The request body is larger than the service accepts');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ProblemError('unsupported-media-type', 'Send the body as application/json');
+    case 'FST_ERR_BAD_URL':
+      return new ProblemError('validation-failed', 'The URL path is not valid percent-encoding', {
+        errors: [{ pointer: '', in: 'path', reason: 'is not valid percent-encoding' }],
+      });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // unreachable while the limit is above the request line's (see route-table.ts); no resource has such a name
+      return new ProblemError('not-found', 'No resource has so long a name');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ProblemError('validation-failed', error.message, { errors: [] });
@@ -105,28 +115,58 @@ export function sendProblem(
     .send(toProblem(problem, String(request.id)));
 }
 
+function answerError(request: FastifyRequest, reply: FastifyReply, problem: ProblemError, error: unknown) {
+  if (problem.status >= 500) {
+    request.log.error(
+      { err: problem.options.cause ?? error, problemType: problem.problemType },
+      'request failed',
+    );
+  } else {
+    request.log.info({ problemType: problem.problemType, status: problem.status }, 'request refused');
+  }
+  return sendProblem(request, reply, problem);
+}
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before any route or hook runs (a path
+ * parameter that is not valid percent-encoding). No onRequest hook has set the headers every
+ * answer carries, so `commonHeaders` does (request id, security headers, CORS).
+ */
+export function frameworkRefusal(
+  commonHeaders: (request: FastifyRequest, reply: FastifyReply) => void,
+  isUnavailable: ErrorHandlingOptions['isUnavailable'],
+) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-request-id', request.id);
+    commonHeaders(request, reply);
+    return answerError(request, reply, classify(error, isUnavailable), error);
+  };
+}
+
 /** One error shape for the whole service: every error becomes application/problem+json. */
 export const errorHandling = fp(
-  async (app: FastifyInstance, { isUnavailable }: ErrorHandlingOptions) => {
-    app.setErrorHandler((error: FastifyError, request, reply) => {
-      const problem = classify(error, isUnavailable);
-      if (problem.status >= 500) {
-        request.log.error(
-          { err: problem.options.cause ?? error, problemType: problem.problemType },
-          'request failed',
+  async (app: FastifyInstance, { isUnavailable, routes }: ErrorHandlingOptions) => {
+    app.setErrorHandler((error: FastifyError, request, reply) =>
+      answerError(request, reply, classify(error, isUnavailable), error),
+    );
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0] ?? '';
+      const allowed = routes.allowed(path);
+      if (allowed.length === 0) {
+        return sendProblem(
+          request,
+          reply,
+          new ProblemError('not-found', `No route ${request.method} ${path}`),
         );
-      } else {
-        request.log.info({ problemType: problem.problemType, status: problem.status }, 'request refused');
       }
-      return sendProblem(request, reply, problem);
-    });
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(
+      return sendProblem(
         request,
         reply,
-        new ProblemError('not-found', `No route ${request.method} ${request.url.split('?')[0]}`),
-      ),
-    );
+        new ProblemError('method-not-allowed', `${path} answers ${allowed.join(', ')}`, {
+          headers: { allow: allowed.join(', ') },
+        }),
+      );
+    });
   },
   { name: 'error-handling' },
 );

@@ -1,5 +1,7 @@
 // The service's log options, in one place for the app, the tests and the benchmark: JSON lines
 // (pino), secrets and tokens redacted by configuration rather than by care.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { LoggerOptions } from 'pino';
 
 const secretKeys = [
@@ -36,3 +38,23 @@ export function loggerOptions(level: string, { pretty = false }: { pretty?: bool
     ...(pretty ? { transport: { target: 'pino-pretty' } } : {}),
   };
 }
+
+/**
+ * One log line per request, when it is answered (Fastify's own logging writes two: "incoming
+ * request" and "request completed"); refusals and failures add their own line with the reason.
+ */
+export const requestLogPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info(
+        {
+          req: { method: request.method, url: request.url },
+          res: { statusCode: reply.statusCode },
+          responseTime: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request completed',
+      );
+    });
+  },
+  { name: 'request-log' },
+);

@@ -21,6 +21,7 @@ export interface MetricsOptions {
 const metricsRoute = {
   schema: {
     tags: ['operations'],
+    operationId: 'getMetrics',
     summary: 'Prometheus metrics',
     produces: ['text/plain'],
     response: { 200: { description: 'Prometheus text exposition format', type: 'string' } },

@@ -2,11 +2,40 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import helmetHeaders from 'helmet';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
 import { ProblemError, RETRY_AFTER_SECONDS } from './problem.js';
+
+// The answers are JSON; Swagger UI (/docs) needs its scripts and Keycloak's token endpoint,
+// so no blanket Content-Security-Policy, and its login popup comes back from Keycloak to
+// /docs/static/oauth2-redirect.html and talks to its opener, which Cross-Origin-Opener-Policy
+// would cut. Every other helmet header applies.
+const securityHeaders = {
+  contentSecurityPolicy: false,
+  crossOriginOpenerPolicy: false,
+  crossOriginResourcePolicy: { policy: 'same-site' as const },
+};
+const exposedHeaders = ['etag', 'location', 'retry-after', 'x-request-id'];
+
+/**
+ * The security and CORS headers of an answer no hook saw (Fastify's router refused it before
+ * routing): the same helmet options, and the CORS headers @fastify/cors gives an allowed origin.
+ */
+export function refusalHeaders(config: Config) {
+  const secure = helmetHeaders(securityHeaders);
+  return (request: FastifyRequest, reply: FastifyReply): void => {
+    secure(request.raw, reply.raw, () => undefined);
+    reply.header('vary', 'Origin');
+    const origin = request.headers.origin;
+    if (origin && config.corsOrigins.includes(origin)) {
+      reply.header('access-control-allow-origin', origin);
+      reply.header('access-control-expose-headers', exposedHeaders.join(', '));
+    }
+  };
+}
 
 /**
  * Abuse limits that apply before anything else: security headers, CORS from the configured
@@ -14,20 +43,12 @@ import { ProblemError, RETRY_AFTER_SECONDS } from './problem.js';
  */
 export const protectionPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
-    // The answers are JSON; Swagger UI (/docs) needs its scripts and Keycloak's token endpoint,
-    // so no blanket Content-Security-Policy, and its login popup comes back from Keycloak to
-    // /docs/static/oauth2-redirect.html and talks to its opener, which Cross-Origin-Opener-Policy
-    // would cut. Every other helmet header applies.
-    await app.register(helmet, {
-      contentSecurityPolicy: false,
-      crossOriginOpenerPolicy: false,
-      crossOriginResourcePolicy: { policy: 'same-site' },
-    });
+    await app.register(helmet, securityHeaders);
     await app.register(cors, {
       origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['authorization', 'content-type', 'if-match', 'x-request-id'],
-      exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id'],
+      exposedHeaders,
       maxAge: 600,
     });
     // Event-loop delay only: utilisation sits near 1 for a moment after start-up (module

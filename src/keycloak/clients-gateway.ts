@@ -16,6 +16,12 @@ export type {
   RoleRepresentation,
 };
 
+/** A realm role as Keycloak's mapping calls take it: both id and name (it checks that they agree). */
+export interface RoleMapping {
+  id: string;
+  name: string;
+}
+
 export type ClientsGateway = ReturnType<typeof createClientsGateway>;
 
 const secretOf = (credential: { value?: string } | undefined): string => {
@@ -77,6 +83,31 @@ export function createClientsGateway({ call }: KeycloakAdmin) {
       call('realm.default-scopes', (kc) => kc.clientScopes.listDefaultClientScopes()),
     listRealmOptionalScopes: (): Promise<ClientScopeRepresentation[]> =>
       call('realm.optional-scopes', (kc) => kc.clientScopes.listDefaultOptionalClientScopes()),
+
+    /** The realm's roles with their attributes (the role catalogue is read from them). */
+    listRealmRoles: (): Promise<RoleRepresentation[]> =>
+      call('roles.list', (kc) => kc.roles.find({ briefRepresentation: false })),
+    /** The realm roles in a client's role scope (its scope mappings). */
+    listRoleScope: (id: string): Promise<RoleRepresentation[]> =>
+      call('clients.list-role-scope', (kc) => kc.clients.listRealmScopeMappings({ id })),
+    addToRoleScope: (id: string, roles: RoleMapping[]): Promise<void> =>
+      call('clients.add-role-scope', (kc) => kc.clients.addRealmScopeMappings({ id }, roles)),
+    removeFromRoleScope: (id: string, roles: RoleMapping[]): Promise<void> =>
+      call('clients.remove-role-scope', (kc) => kc.clients.delRealmScopeMappings({ id }, roles)),
+    /** The id of a client's service-account user. */
+    serviceAccountUserId: async (id: string): Promise<string> => {
+      const user = await call('clients.service-account-user', (kc) =>
+        kc.clients.getServiceAccountUser({ id }),
+      );
+      if (!user?.id) throw new KeycloakUnavailableError('Keycloak answered no service-account user');
+      return user.id;
+    },
+    listUserRealmRoles: (userId: string): Promise<RoleRepresentation[]> =>
+      call('users.list-realm-roles', (kc) => kc.users.listRealmRoleMappings({ id: userId })),
+    addUserRealmRoles: (userId: string, roles: RoleMapping[]): Promise<void> =>
+      call('users.add-realm-roles', (kc) => kc.users.addRealmRoleMappings({ id: userId, roles })),
+    removeUserRealmRoles: (userId: string, roles: RoleMapping[]): Promise<void> =>
+      call('users.remove-realm-roles', (kc) => kc.users.delRealmRoleMappings({ id: userId, roles })),
 
     /** Roles of one client (by internal id); `operation` names the call for metrics (lock.acquire, limits.get, ...). */
     findRole: async (operation: string, id: string, roleName: string): Promise<RoleRepresentation | null> =>

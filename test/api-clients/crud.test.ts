@@ -25,6 +25,7 @@ const fullBody = (clientId: string) => ({
     revokeOfflineSessions: true,
   },
   scopes: ['datahub-api', 'push-data'],
+  roles: ['insights-viewer'],
   enabled: true,
 });
 
@@ -111,6 +112,7 @@ describe('the API client resource over HTTP', () => {
         'displayName',
         'enabled',
         'lastUsedAt',
+        'roles',
         'scopes',
       ].sort(),
     );
@@ -158,6 +160,7 @@ describe('the API client resource over HTTP', () => {
       capabilityTypes: ['WebApp'],
       backchannelLogout: null,
       scopes: ['push-data'],
+      roles: ['insights-editor'],
     };
     const stale = await t.call<Problem>('PUT', clientUrl(account, clientId), {
       token,
@@ -184,6 +187,7 @@ describe('the API client resource over HTTP', () => {
       capabilityTypes: ['WebApp'],
       backchannelLogout: null,
       scopes: ['push-data'],
+      roles: ['insights-editor'],
     });
     // what Keycloak holds reads back the same
     expect((await t.call<Resource>('GET', clientUrl(account, clientId), { token })).body).toEqual(
@@ -233,6 +237,7 @@ describe('the API client resource over HTTP', () => {
         redirectUris: ['https://portal.example.test/#frag', '/relative', 'https://portal.example.test/a*b'],
         webOrigins: ['https://portal.example.test/path', '*'],
         scopes: ['admin-everything'],
+        roles: ['platform-admin'],
         homeUrl: 5,
         secret: 'mine',
         lastUsedAt: null,
@@ -249,6 +254,7 @@ describe('the API client resource over HTTP', () => {
         '/redirectUris/0',
         '/redirectUris/1',
         '/redirectUris/2',
+        '/roles/0',
         '/scopes/0',
         '/secret',
         '/unknown',

@@ -9,6 +9,7 @@ import type { ApiClientFields } from '../../src/api-clients/schema.js';
 const context: RuleContext = {
   accountId: 'acme',
   catalogue: new Set(['datahub-api', 'push-data']),
+  roleCatalogue: new Set(['insights-editor', 'insights-viewer']),
   allowWildcardWebOrigin: false,
 };
 const webApp: ApiClientFields = {

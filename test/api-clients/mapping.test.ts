@@ -14,6 +14,7 @@ import {
   fromClientRepresentation,
   NO_POST_LOGOUT_URIS,
   POST_LOGOUT_ATTRIBUTE,
+  rolesOf,
   toClientRepresentation,
   toSummary,
 } from '../../src/api-clients/mapping.js';
@@ -53,6 +54,8 @@ interface Row {
   stored?: Partial<ClientRepresentation>;
   /** How the resource reads back, when it is not exactly `resource`. */
   back?: Partial<ApiClientConfig>;
+  /** The client's role scope (realm scope mappings) as Keycloak answers it, read apart from the client. */
+  roleScope?: { id: string; name: string }[];
 }
 
 const rows: Row[] = [
@@ -235,6 +238,25 @@ const rows: Row[] = [
     absent: ['defaultClientScopes', 'optionalClientScopes'],
     stored: { defaultClientScopes: REALM_DEFAULTS },
   },
+  {
+    // roles are scope mappings (and service-account role mappings), not part of the representation
+    field: 'roles',
+    resource: { roles: ['insights-viewer'] },
+    rep: {},
+    absent: ['roles', 'scopeMappings', 'clientScopeMappings'],
+    roleScope: [{ id: 'r1', name: 'insights-viewer' }],
+  },
+  {
+    field: 'roles (any role in the role scope, sorted; one out of the catalogue stays visible)',
+    resource: { roles: ['insights-editor', 'retired-role'] },
+    rep: {},
+    absent: ['roles'],
+    roleScope: [
+      { id: 'r2', name: 'retired-role' },
+      { id: 'r1', name: 'insights-editor' },
+    ],
+  },
+  { field: 'roles (none)', resource: { roles: [] }, rep: {}, roleScope: [] },
   { field: 'enabled', resource: { enabled: true }, rep: { enabled: true } },
   { field: 'enabled (false)', resource: { enabled: false }, rep: { enabled: false } },
   {
@@ -245,7 +267,7 @@ const rows: Row[] = [
 ];
 
 describe('toClientRepresentation and fromClientRepresentation, field by field (SPEC §2)', () => {
-  it.each(rows)('$field', ({ resource, rep, absent = [], stored = {}, back = {} }) => {
+  it.each(rows)('$field', ({ resource, rep, absent = [], stored = {}, back = {}, roleScope }) => {
     const client: ApiClientConfig = { ...base, ...resource };
     const out = toRep(client);
 
@@ -253,7 +275,7 @@ describe('toClientRepresentation and fromClientRepresentation, field by field (S
     expect(out).toMatchObject(FIXED_CLIENT_SETTINGS);
     for (const name of absent) expect(out).not.toHaveProperty(name);
 
-    const read = fromClientRepresentation({ ...out, ...stored }, CATALOGUE);
+    const read = fromClientRepresentation({ ...out, ...stored }, CATALOGUE, rolesOf(roleScope ?? []));
     expect(read).toEqual({ ...client, ...back });
   });
 
@@ -456,6 +478,7 @@ describe('a whole resource, there and back', () => {
         revokeOfflineSessions: true,
       },
       scopes: ['datahub-api', 'push-data'],
+      roles: ['insights-editor', 'insights-viewer'],
       enabled: true,
       createdAt: '2024-01-02T03:04:05.678Z',
     },
@@ -473,6 +496,7 @@ describe('a whole resource, there and back', () => {
       capabilityTypes: ['Script'],
       backchannelLogout: null,
       scopes: ['push-data'],
+      roles: ['retired-role'],
       enabled: false,
       createdAt: CREATED_AT,
     },
@@ -494,6 +518,7 @@ describe('a whole resource, there and back', () => {
         revokeOfflineSessions: false,
       },
       scopes: [],
+      roles: [],
       enabled: true,
       createdAt: CREATED_AT,
     },
@@ -501,8 +526,10 @@ describe('a whole resource, there and back', () => {
 
   it.each(complete)('$clientId', (client) => {
     const rep = withScopes(toRep(client), client.scopes);
-    expect(fromClientRepresentation(rep, CATALOGUE)).toEqual(client);
-    expect(fieldsOf(fromClientRepresentation(rep, CATALOGUE))).toEqual(fieldsOf(client));
+    // roles come from the client's role scope (scope mappings), read apart, in any order
+    const roleScope = [...client.roles].reverse().map((name) => ({ id: `id-${name}`, name }));
+    expect(fromClientRepresentation(rep, CATALOGUE, rolesOf(roleScope))).toEqual(client);
+    expect(fieldsOf(fromClientRepresentation(rep, CATALOGUE, rolesOf(roleScope)))).toEqual(fieldsOf(client));
   });
 
   it('survives a trip through JSON, as Keycloak stores it', () => {
@@ -510,7 +537,7 @@ describe('a whole resource, there and back', () => {
       const rep = JSON.parse(
         JSON.stringify(withScopes(toRep(client), client.scopes)),
       ) as ClientRepresentation;
-      expect(fromClientRepresentation(rep, CATALOGUE)).toEqual(client);
+      expect(fromClientRepresentation(rep, CATALOGUE, client.roles)).toEqual(client);
     }
   });
 });
@@ -538,6 +565,7 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
         'postLogoutRedirectUris',
         'redirectUris',
         'rootUrl',
+        'roles',
         'scopes',
         'webOrigins',
       ].sort(),
@@ -559,6 +587,7 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
       webOrigins: [],
       backchannelLogout: null,
       scopes: [],
+      roles: [],
       enabled: true,
     });
   });
@@ -572,6 +601,7 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
         'description',
         'capabilityTypes',
         'scopes',
+        'roles',
         'enabled',
         'createdAt',
         'lastUsedAt',
@@ -583,6 +613,7 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
       description: 'd',
       capabilityTypes: ['WebApp'],
       scopes: ['datahub-api'],
+      roles: [],
       enabled: true,
       createdAt: CREATED_AT,
       lastUsedAt: null,

@@ -12,6 +12,7 @@ import type { ApiClientFields } from '../../src/api-clients/schema.js';
 const context: RuleContext = {
   accountId: 'acme',
   catalogue: new Set(['datahub-api', 'push-data']),
+  roleCatalogue: new Set(['insights-editor', 'insights-viewer']),
   allowWildcardWebOrigin: false,
 };
 const ROOT = 'https://app.example.com';
@@ -104,6 +105,7 @@ const cases: Case[] = [
     capabilityTypes: ['WebApp', 'Script'],
     backchannelLogout: backchannel('https://app.example.com/backchannel'),
     scopes: ['datahub-api', 'push-data'],
+    roles: ['insights-viewer'],
     enabled: false,
   }),
 
@@ -436,6 +438,37 @@ const cases: Case[] = [
     errors: ['/scopes/0'],
     ctx: { ...context, catalogue: new Set() },
   },
+
+  // roles: from the role catalogue, no repeats; one the client holds may stay after leaving it
+  ok('roles one', { ...script, roles: ['insights-viewer'] }),
+  ok('roles the whole catalogue', { ...script, roles: ['insights-editor', 'insights-viewer'] }),
+  ok('roles on a web app', { ...DEFAULT_FIELDS, capabilityTypes: ['WebApp'], roles: ['insights-editor'] }),
+  bad('roles a privileged role', { ...script, roles: ['platform-admin'] }, '/roles/0'),
+  bad(
+    'roles the service admin role',
+    { ...script, roles: ['insights-viewer', 'api-clients-admin'] },
+    '/roles/1',
+  ),
+  bad('roles offline_access', { ...script, roles: ['offline_access'] }, '/roles/0'),
+  bad(
+    'roles unknown',
+    { ...script, roles: ['nope', 'insights-viewer', 'also-nope'] },
+    '/roles/0',
+    '/roles/2',
+  ),
+  bad('roles a repeat', { ...script, roles: ['insights-viewer', 'insights-viewer'] }, '/roles/1'),
+  {
+    name: 'roles a held role out of the catalogue may stay',
+    fields: { ...script, roles: ['retired', 'insights-viewer'] },
+    errors: [],
+    ctx: { ...context, heldRoles: new Set(['retired']) },
+  },
+  {
+    name: 'roles a role out of the catalogue is never added',
+    fields: { ...script, roles: ['retired'] },
+    errors: ['/roles/0'],
+    ctx: { ...context, heldRoles: new Set(['insights-viewer']) },
+  },
 ];
 
 describe('apiClientErrors', () => {
@@ -590,7 +623,7 @@ describe('wildcards and origins Keycloak would match more loosely than written',
   it('tells how to write an origin the way browsers send it', () => {
     const errors = apiClientErrors(
       { ...webApp, webOrigins: ['https://App.example.com', 'https://app.example.com:443'] },
-      { accountId: 'acme', catalogue: new Set(['datahub-api', 'push-data']), allowWildcardWebOrigin: false },
+      context,
     );
     expect(errors.map((e) => e.reason)).toEqual([
       'must be written as browsers send it: https://app.example.com',

@@ -36,7 +36,8 @@ describe('the realm files', () => {
   it("keeps the service's account to the least admin roles that work", () => {
     const [account] = readSetup().users;
     expect(account?.clientRoles).toEqual({
-      'realm-management': ['manage-clients', 'view-clients', 'query-clients', 'view-events'],
+      // view-realm: listing realm roles (the role catalogue) needs it on 26.7.3 (RolePermissions.canList)
+      'realm-management': ['view-realm', 'manage-clients', 'view-clients', 'query-clients', 'view-events'],
     });
   });
 

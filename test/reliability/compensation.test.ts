@@ -50,21 +50,23 @@ describe('create: one failing Keycloak call leaves nothing behind', () => {
     const account = uniqueAccount('seq');
     env.proxy.requests.length = 0;
     expect((await create(account, 'a')).status).toBe(201);
-    const calls = env.proxy.requests.map((r) => `${r.method} ${r.path}`);
-    const kinds = calls.map((call) => {
-      const [method, path = ''] = call.split(' ');
+    const kinds = env.proxy.requests.map(({ method, path, search }) => {
       if (method === 'POST' && paths.roles.test(path)) return 'lock.acquire';
-      if (method === 'GET' && paths.clients.test(path)) return 'list-by-account';
+      if (method === 'GET' && paths.clients.test(path))
+        return /[?&]q=/.test(search) ? 'list-by-account' : 'find';
       if (method === 'GET' && paths.limitRole.test(path)) return 'limit.read';
       if (method === 'POST' && paths.clients.test(path)) return 'create';
       if (method === 'GET' && paths.secret.test(path)) return 'get-secret';
-      if (method === 'DELETE' && paths.lockRole.test(path)) return 'lock.release';
-      return call;
+      if (method === 'GET' && paths.lockRole.test(path)) return 'lock.inspect';
+      if (method === 'DELETE' && paths.roleById.test(path)) return 'lock.release';
+      return `${method} ${path}`;
     });
-    // list and limit run in parallel: their order may vary
-    expect(kinds.slice(0, 1)).toEqual(['lock.acquire']);
-    expect([...kinds.slice(1, 3)].sort()).toEqual(['limit.read', 'list-by-account']);
-    expect(kinds.slice(3)).toEqual(['create', 'get-secret', 'lock.release']);
+    // Before the lock, the checks that refuse without a write (in parallel: any order); under
+    // the lock, the count again with the limit as Keycloak holds it, then the writes.
+    expect([...kinds.slice(0, 3)].sort()).toEqual(['find', 'limit.read', 'list-by-account']);
+    expect(kinds.slice(3, 4)).toEqual(['lock.acquire']);
+    expect([...kinds.slice(4, 6)].sort()).toEqual(['limit.read', 'list-by-account']);
+    expect(kinds.slice(6)).toEqual(['create', 'get-secret', 'lock.inspect', 'lock.release']);
   });
 
   const cases: { name: string; rule: FaultRule; hits?: number }[] = [
@@ -150,12 +152,12 @@ describe('create: one failing Keycloak call leaves nothing behind', () => {
 
 describe('create: the account lock is never left behind', () => {
   // A lock left behind blocks the account: the next create waits lockWaitMs (15 s), answers 503,
-  // and creates keep failing until the lock's TTL (30 s) has passed. Checked on Keycloak directly.
-  it('the lock release (DELETE …/roles/lock.{account}) fails once: the lock is still removed', async () => {
+  // and creates keep failing until a waiter has seen it for a lease (31 s with the 5 s timeout). Checked on Keycloak directly.
+  it('the lock release (DELETE …/roles-by-id/{id}) fails once: the lock is still removed', async () => {
     const account = uniqueAccount('rel');
     const handle = env.proxy.failNext({
       method: 'DELETE',
-      path: paths.lockRole,
+      path: paths.roleById,
       mode: 'status',
       status: 500,
     });

@@ -181,6 +181,8 @@ describe('graceful shutdown of the server process', () => {
           KEYCLOAK_URL: proxy.url,
           KEYCLOAK_CLIENT_SECRET: serviceClient.secret,
           API_CLIENTS_DEV_MODE: 'true',
+          // as in testConfig: on a busy CI machine a compile pause of tsx would shed the held request
+          LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
           KEYCLOAK_PUBLIC_URL: keycloakUrl(),
           PORT: String(port),
           HOST: '127.0.0.1',

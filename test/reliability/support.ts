@@ -5,6 +5,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
+import type { AppDeps } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { type Answer, startTestApp, type TestApp } from '../support/app.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
@@ -19,10 +20,17 @@ export const paths = {
   client: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}$/,
   roles: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles$/,
   lockRole: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles\/lock\./,
+  /** DELETE …/roles-by-id/{id}: a lock's release (only its holder's own, found by owner token). */
+  roleById: /^\/admin\/realms\/platform\/roles-by-id\/[0-9a-f-]{36}$/,
   limitRole: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles\/limit\./,
   secret: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/client-secret$/,
   defaultScope: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/default-client-scopes\/[0-9a-f-]{36}$/,
   token: /^\/realms\/platform\/protocol\/openid-connect\/token$/,
+  /** A client's role scope (realm scope mappings): POST adds, DELETE removes. */
+  roleScope: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/scope-mappings\/realm$/,
+  serviceAccountUser: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/service-account-user$/,
+  /** A user's realm role mappings: POST adds, DELETE removes. */
+  userRoles: /^\/admin\/realms\/platform\/users\/[0-9a-f-]{36}\/role-mappings\/realm$/,
 };
 
 /** The test configuration with the service's Keycloak calls going through `url` (e.g. a fault proxy). */
@@ -42,9 +50,10 @@ export interface ProxiedApp {
 export async function startProxiedApp(
   keycloak: Partial<Config['keycloak']> = {},
   overrides: Partial<Config> = {},
+  deps: AppDeps = {},
 ): Promise<ProxiedApp> {
   const proxy = await startFaultProxy(keycloakUrl());
-  const t = await startTestApp({ ...configVia(proxy.url, keycloak), ...overrides });
+  const t = await startTestApp({ ...configVia(proxy.url, keycloak), ...overrides }, deps);
   return {
     proxy,
     t,

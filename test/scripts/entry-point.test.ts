@@ -50,6 +50,8 @@ function serviceEnv(port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.Process
     HOME: process.env.HOME ?? '',
     KEYCLOAK_URL: keycloakUrl(),
     KEYCLOAK_CLIENT_SECRET: serviceClient.secret,
+    // the demo realm's public secret: accepted only for development
+    API_CLIENTS_DEV_MODE: 'true',
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'info',

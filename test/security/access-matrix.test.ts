@@ -51,6 +51,7 @@ const replaceBody = (description: string, scopes: string[]) => ({
   capabilityTypes: ['Script'],
   backchannelLogout: null,
   scopes,
+  roles: [],
   enabled: true,
 });
 

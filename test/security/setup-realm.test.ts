@@ -208,6 +208,7 @@ describe('npm run setup-realm on a realm it did not create', () => {
       'realm-management/query-clients',
       'realm-management/view-clients',
       'realm-management/view-events',
+      'realm-management/view-realm',
     ]);
     const docs = afterFirst.clients.find((c) => c.clientId === 'api-clients-docs');
     expect(docs?.redirectUris).toEqual(['https://api-clients.example.com/docs/static/oauth2-redirect.html']);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { type AppDeps, buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { testConfig } from './keycloak.js';
 
@@ -21,9 +21,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The service built with buildApp against the run's real Keycloak. */
-export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
-  const app = await buildApp(testConfig(overrides));
+/** The service built with buildApp against the run's real Keycloak (deps: e.g. a clock ahead, lock timing). */
+export async function startTestApp(overrides: Partial<Config> = {}, deps: AppDeps = {}): Promise<TestApp> {
+  const app = await buildApp(testConfig(overrides), deps);
   await app.ready();
   return {
     app,

@@ -11,7 +11,9 @@ export function keycloakUrl(): string {
   return inject('keycloakUrl');
 }
 
-export const tokenUrl = (): string => `${keycloakUrl()}/realms/${realm}/protocol/openid-connect/token`;
+// `node`: the Keycloak to ask, the run's own by default (the cluster test names each node).
+export const tokenUrl = (node = keycloakUrl()): string =>
+  `${node}/realms/${realm}/protocol/openid-connect/token`;
 
 /** The service's configuration for tests: the run's Keycloak, defaults for everything else. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
@@ -35,8 +37,8 @@ export interface TokenAnswer {
 }
 
 /** Posts a form to the realm's token endpoint and returns Keycloak's answer as is. */
-export async function requestToken(form: Record<string, string>): Promise<TokenAnswer> {
-  const response = await fetch(tokenUrl(), {
+export async function requestToken(form: Record<string, string>, node?: string): Promise<TokenAnswer> {
+  const response = await fetch(tokenUrl(node), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(form),
@@ -44,8 +46,15 @@ export async function requestToken(form: Record<string, string>): Promise<TokenA
   return { status: response.status, body: (await response.json()) as TokenAnswer['body'] };
 }
 
-export async function clientCredentialsToken(clientId: string, clientSecret: string): Promise<TokenAnswer> {
-  return requestToken({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
+export async function clientCredentialsToken(
+  clientId: string,
+  clientSecret: string,
+  node?: string,
+): Promise<TokenAnswer> {
+  return requestToken(
+    { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret },
+    node,
+  );
 }
 
 /** The demo realm's resource server: the audience of every catalogue scope (demo secret). */
@@ -82,19 +91,21 @@ export interface AdminAnswer<T = unknown> {
   headers: Headers;
 }
 
-let adminToken: { value: string; until: number } | undefined;
+/** Per Keycloak node: a token is only accepted by the node whose URL is its issuer. */
+const adminTokens = new Map<string, { value: string; until: number }>();
 
 /**
  * The service client's own token (manage-clients, view-clients, query-clients), kept for half
  * its lifetime: the token-renewal test shortens the lifespan of exactly this client's tokens.
  */
-export async function serviceAccessToken(): Promise<string> {
-  if (adminToken && Date.now() < adminToken.until) return adminToken.value;
-  const answer = await clientCredentialsToken(serviceClient.clientId, serviceClient.secret);
+export async function serviceAccessToken(node = keycloakUrl()): Promise<string> {
+  const kept = adminTokens.get(node);
+  if (kept && Date.now() < kept.until) return kept.value;
+  const answer = await clientCredentialsToken(serviceClient.clientId, serviceClient.secret, node);
   const value = answer.body.access_token;
   if (!value) throw new Error(`no service token: ${JSON.stringify(answer.body)}`);
   const lifetimeMs = Number(answer.body.expires_in ?? 60) * 1000;
-  adminToken = { value, until: Date.now() + lifetimeMs / 2 };
+  adminTokens.set(node, { value, until: Date.now() + lifetimeMs / 2 });
   return value;
 }
 
@@ -106,11 +117,12 @@ export async function keycloakAdmin<T = unknown>(
   method: string,
   path: string,
   body?: unknown,
+  node = keycloakUrl(),
 ): Promise<AdminAnswer<T>> {
-  const response = await fetch(`${keycloakUrl()}/admin/realms/${realm}${path}`, {
+  const response = await fetch(`${node}/admin/realms/${realm}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${await serviceAccessToken()}`,
+      authorization: `Bearer ${await serviceAccessToken(node)}`,
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -123,8 +135,8 @@ export async function keycloakAdmin<T = unknown>(
   };
 }
 
-export const keycloakAdminGet = <T = unknown>(path: string): Promise<AdminAnswer<T>> =>
-  keycloakAdmin<T>('GET', path);
+export const keycloakAdminGet = <T = unknown>(path: string, node?: string): Promise<AdminAnswer<T>> =>
+  keycloakAdmin<T>('GET', path, undefined, node);
 
 export interface KeycloakClient {
   id: string;
@@ -141,9 +153,10 @@ export interface KeycloakClient {
  * set-like lists sorted so that two reads compare equal, its secret as a hash (compared, never
  * printed in clear by a failing assertion).
  */
-export async function keycloakClient(clientId: string): Promise<KeycloakClient | undefined> {
+export async function keycloakClient(clientId: string, node?: string): Promise<KeycloakClient | undefined> {
   const { status, body } = await keycloakAdminGet<KeycloakClient[]>(
     `/clients?clientId=${encodeURIComponent(clientId)}`,
+    node,
   );
   if (status !== 200) throw new Error(`GET clients answered ${status}`);
   const client = body.find((found) => found.clientId === clientId);
@@ -158,9 +171,10 @@ export async function keycloakClient(clientId: string): Promise<KeycloakClient |
 }
 
 /** The clientIds Keycloak holds for an account (by the service's account attribute), sorted. */
-export async function keycloakAccountClientIds(accountId: string): Promise<string[]> {
+export async function keycloakAccountClientIds(accountId: string, node?: string): Promise<string[]> {
   const { body } = await keycloakAdminGet<{ clientId: string }[]>(
     `/clients?q=${encodeURIComponent(`${ACCOUNT_ATTRIBUTE}:${accountId}`)}&first=0&max=1000`,
+    node,
   );
   return body.map((client) => client.clientId).sort();
 }

@@ -15,7 +15,8 @@ import {
 } from '../../api-clients/schema.js';
 import { callerSecurity as security } from '../../http/docs.js';
 import { type AjvError, fieldErrors } from '../../http/errors.js';
-import { type FieldError, problemResponses } from '../../http/problem.js';
+import type { FieldError } from '../../http/problem.js';
+import { problems, success } from '../../http/responses.js';
 
 const tags = ['api-clients'];
 const IfMatch = Type.Object({
@@ -50,13 +51,14 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'listApiClients',
         summary: "List the account's API clients",
         description:
           'Rows sorted by clientId. `search` keeps rows whose clientId or displayName contains it (case-insensitive); ' +
           '`total` counts them before `first`/`max`. `limit` is the account limit and how much of it is used.',
         params: AccountParams,
         querystring: ListQuery,
-        response: { 200: ApiClientList, ...problemResponses(400, 401, 403, 429, 503) },
+        response: { 200: success(ApiClientList, 'The page of rows') },
       },
     },
     async (request) => service.list(request.params.accountId, request.query),
@@ -70,6 +72,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'createApiClient',
         summary: 'Create an API client',
         description:
           'Keycloak generates the secret; this answer is one of the few that shows it. `clientId` must start with ' +
@@ -77,8 +80,14 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: AccountParams,
         body: ApiClientCreate,
         response: {
-          201: { ...Type.Ref('ApiClientWithSecret'), description: 'Created; the body carries the secret' },
-          ...problemResponses(400, 401, 403, 409, 413, 415, 429, 503),
+          201: success(
+            Type.Ref('ApiClientWithSecret'),
+            'Created; the body carries the secret',
+            'location',
+            'etag',
+            'cache-control',
+          ),
+          ...problems(409),
         },
       },
     },
@@ -101,11 +110,12 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'getApiClient',
         summary: "An API client's whole configuration",
         description:
           'The ETag header versions the answer, for If-Match on PUT, PATCH and DELETE. No secret here.',
         params: ClientParams,
-        response: { 200: Type.Ref('ApiClient'), ...problemResponses(400, 401, 403, 404, 429, 503) },
+        response: { 200: success(Type.Ref('ApiClient'), 'The client', 'etag'), ...problems(404) },
       },
     },
     async (request, reply) => {
@@ -134,6 +144,8 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   };
 
   const updateOptions = <Body extends typeof ApiClientReplace | typeof ApiClientPatch>(
+    operationId: string,
+    consumes: string[],
     summary: string,
     description: string,
     body: Body,
@@ -143,14 +155,16 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags,
       security,
+      operationId,
+      consumes,
       summary,
       description,
       params: ClientParams,
       headers: IfMatch,
       body,
       response: {
-        200: Type.Ref('ApiClient'),
-        ...problemResponses(400, 401, 403, 404, 412, 413, 415, 429, 503),
+        200: success(Type.Ref('ApiClient'), 'The client as stored', 'etag'),
+        ...problems(404, 412),
       },
     },
   });
@@ -158,6 +172,8 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/accounts/:accountId/api-clients/:clientId',
     updateOptions(
+      'replaceApiClient',
+      ['application/json'],
       'Replace every editable field',
       'Fields are all required; clientId may be repeated but not changed (client-id-immutable).',
       ApiClientReplace,
@@ -168,6 +184,8 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/accounts/:accountId/api-clients/:clientId',
     updateOptions(
+      'patchApiClient',
+      ['application/merge-patch+json', 'application/json'],
       'Change some fields (JSON merge patch, RFC 7396)',
       'Send application/merge-patch+json (application/json is accepted too). A member set to null returns ' +
         'to its default; objects merge member by member.',
@@ -183,13 +201,14 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'deleteApiClient',
         summary: 'Delete an API client, permanently',
         description: 'The client and its credentials are gone from Keycloak: it gets no token any more.',
         params: ClientParams,
         headers: IfMatch,
         response: {
-          204: { description: 'Deleted', type: 'null' },
-          ...problemResponses(400, 401, 403, 404, 412, 429, 503),
+          204: success({ type: 'null' }, 'Deleted'),
+          ...problems(404, 412),
         },
       },
     },
@@ -206,11 +225,12 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         security,
+        operationId: 'bulkDeleteApiClients',
         summary: 'Delete several API clients',
         description: 'One result per requested id, in the order sent: deleted, not-found, or failed.',
         params: AccountParams,
         body: BulkDeleteRequest,
-        response: { 200: BulkDeleteResult, ...problemResponses(400, 401, 403, 413, 415, 429, 503) },
+        response: { 200: success(BulkDeleteResult, 'One result per id') },
       },
     },
     async (request) => service.bulkDelete(request.params.accountId, request.body.clientIds),

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { ClientParams, RegenerateRequest } from '../../api-clients/schema.js';
 import { callerSecurity as security } from '../../http/docs.js';
-import { problemResponses } from '../../http/problem.js';
+import { problems, success } from '../../http/responses.js';
 
 const tags = ['secrets'];
 
@@ -29,10 +29,11 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
       schema: {
         tags,
         security,
+        operationId: 'revealSecret',
         summary: 'Reveal the current secret',
         description: 'Forbidden when the service runs with SECRET_REVEAL_ENABLED=false.',
         params: ClientParams,
-        response: { 200: Type.Ref('Secret'), ...problemResponses(400, 401, 403, 404, 429, 503) },
+        response: { 200: success(Type.Ref('Secret'), 'The secret', 'cache-control'), ...problems(404) },
       },
     },
     async (request, reply) =>
@@ -50,6 +51,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
       schema: {
         tags,
         security,
+        operationId: 'regenerateSecret',
         summary: 'Regenerate the secret, with an optional grace period',
         description:
           "Keycloak generates a new secret. Without a body, or with `gracePeriodSeconds` 0, Keycloak's token " +
@@ -60,8 +62,12 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
         params: ClientParams,
         body: RegenerateRequest(options.maxGracePeriodSeconds),
         response: {
-          200: Type.Ref('RotatedSecret'),
-          ...problemResponses(400, 401, 403, 404, 413, 415, 429, 503),
+          200: success(
+            Type.Ref('RotatedSecret'),
+            'The new secret, and when the previous one stops',
+            'cache-control',
+          ),
+          ...problems(404),
         },
       },
     },
@@ -80,13 +86,14 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
       schema: {
         tags,
         security,
+        operationId: 'endSecretGracePeriod',
         summary: 'End the grace period now',
         description:
           "Keycloak's token endpoint refuses the previous secret from now on. 204 also when there is no grace period.",
         params: ClientParams,
         response: {
-          204: { description: 'The previous secret is refused', type: 'null' },
-          ...problemResponses(400, 401, 403, 404, 429, 503),
+          204: success({ type: 'null' }, 'The previous secret is refused'),
+          ...problems(404),
         },
       },
     },
@@ -103,6 +110,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
       schema: {
         tags,
         security,
+        operationId: 'invalidateApiClient',
         summary: "Invalidate the client's keys and secrets",
         description:
           'A new secret with no grace period, any previous secret refused, and every token Keycloak issued to the ' +
@@ -110,7 +118,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
           "(the client's notBefore). Tokens asked for with the new secret after this answer are valid. Takes up " +
           'to a second: notBefore counts whole seconds.',
         params: ClientParams,
-        response: { 200: Type.Ref('Secret'), ...problemResponses(400, 401, 403, 404, 429, 503) },
+        response: { 200: success(Type.Ref('Secret'), 'The new secret', 'cache-control'), ...problems(404) },
       },
     },
     async (request, reply) =>

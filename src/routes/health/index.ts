@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { problemResponses } from '../../http/problem.js';
+import { problems, success } from '../../http/responses.js';
 
 const Status = Type.Object({ status: Type.Literal('ok') });
 
@@ -10,8 +10,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['operations'],
+        operationId: 'getLiveness',
         summary: 'Liveness: the process is up',
-        response: { 200: Status },
+        response: { 200: success(Status, 'Alive') },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -22,8 +23,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['operations'],
+        operationId: 'getReadiness',
         summary: "Readiness: Keycloak answers and accepts the service's own token",
-        response: { 200: Status, ...problemResponses(503) },
+        response: { 200: success(Status, 'Ready'), ...problems(503) },
       },
     },
     async () => {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AccountParams, LimitUpdate } from '../../api-clients/schema.js';
 import { callerSecurity as security } from '../../http/docs.js';
-import { problemResponses } from '../../http/problem.js';
+import { success } from '../../http/responses.js';
 
 export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -12,9 +12,10 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['limits'],
         security,
+        operationId: 'getLimits',
         summary: "The account's limit of API clients and how many it has",
         params: AccountParams,
-        response: { 200: Type.Ref('Limit'), ...problemResponses(400, 401, 403, 429, 503) },
+        response: { 200: success(Type.Ref('Limit'), "The account's limit and use") },
       },
     },
     async (request) => app.apiClients.getLimit(request.params.accountId),
@@ -27,13 +28,14 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['limits'],
         security,
+        operationId: 'setLimits',
         summary: "Set the account's own limit (platform admins)",
         description:
           'Stored in Keycloak. Lowering it below the number of clients the account has deletes nothing; it only ' +
           'refuses new ones. `null` returns the account to the configured default.',
         params: AccountParams,
         body: LimitUpdate,
-        response: { 200: Type.Ref('Limit'), ...problemResponses(400, 401, 403, 413, 415, 429, 503) },
+        response: { 200: success(Type.Ref('Limit'), 'The limit now in force') },
       },
     },
     async (request) => app.apiClients.setLimit(request.params.accountId, request.body.maxApiClients),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ScopeList } from '../../api-clients/schema.js';
 import { callerSecurity } from '../../http/docs.js';
-import { problemResponses } from '../../http/problem.js';
+import { success } from '../../http/responses.js';
 
 export const scopeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -11,9 +11,10 @@ export const scopeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['scopes'],
         security: callerSecurity,
+        operationId: 'listScopes',
         summary: 'The scope catalogue',
         description: 'The scopes an API client may get, with their descriptions, as Keycloak holds them.',
-        response: { 200: ScopeList, ...problemResponses(401, 403, 429, 503) },
+        response: { 200: success(ScopeList, 'The catalogue') },
       },
     },
     async () => ({ items: await app.apiClients.scopes() }),

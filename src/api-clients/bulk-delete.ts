@@ -1,0 +1,34 @@
+// Bulk delete: one result per requested id, in the order sent, a few deletes at a time (Keycloak
+// deletes are not free). A clientId of another account, or one already gone, is not-found.
+import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import { isNotFound } from '../keycloak/errors.js';
+import { mapLimited } from '../lib/map-limited.js';
+import type { Directory } from './directory.js';
+import type { BulkDeleteStatus } from './schema.js';
+
+const CONCURRENCY = 4;
+
+export async function bulkDelete(
+  gateway: ClientsGateway,
+  directory: Directory,
+  accountId: string,
+  clientIds: string[],
+): Promise<{ results: { clientId: string; status: BulkDeleteStatus }[] }> {
+  const owned = new Map(
+    (await directory.accountClients(accountId)).map((rep) => [rep.clientId as string, rep.id as string]),
+  );
+  const statuses = await mapLimited(clientIds, CONCURRENCY, async (clientId): Promise<BulkDeleteStatus> => {
+    const id = owned.get(clientId);
+    if (!id) return 'not-found';
+    try {
+      await gateway.remove(id);
+      directory.forget(clientId);
+      return 'deleted';
+    } catch (error) {
+      return isNotFound(error) ? 'not-found' : 'failed';
+    }
+  });
+  return {
+    results: clientIds.map((clientId, index) => ({ clientId, status: statuses[index] as BulkDeleteStatus })),
+  };
+}

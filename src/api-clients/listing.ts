@@ -1,0 +1,59 @@
+// Listing an account: one indexed query for its clients, search and sort in the service, then
+// the roles of the page's rows only (Keycloak keeps them in each client's role scope).
+import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import { mapLimited } from '../lib/map-limited.js';
+import type { CatalogueReader } from './catalogue.js';
+import type { Directory } from './directory.js';
+import type { LastUsed } from './last-used.js';
+import type { Limits } from './limits.js';
+import { fromClientRepresentation, rolesOf, toSummary } from './mapping.js';
+import type { ApiClientSummary } from './schema.js';
+
+export interface ListOptions {
+  search?: string;
+  first?: number;
+  max?: number;
+}
+
+/** How many role reads of one page run at once: Keycloak calls are not free. */
+const READ_CONCURRENCY = 4;
+
+export async function listAccount(
+  deps: {
+    gateway: ClientsGateway;
+    directory: Directory;
+    limits: Limits;
+    catalogues: CatalogueReader;
+    lastUsed: LastUsed;
+  },
+  accountId: string,
+  query: ListOptions,
+) {
+  const [reps, max, catalogue] = await Promise.all([
+    deps.directory.accountClients(accountId),
+    deps.limits.maxFor(accountId),
+    deps.catalogues.load(),
+  ]);
+  const needle = query.search?.toLowerCase();
+  const rows = reps
+    .map((rep) => ({ row: toSummary(fromClientRepresentation(rep, catalogue.names)), id: rep.id as string }))
+    .filter(
+      ({ row }) =>
+        !needle ||
+        row.clientId.toLowerCase().includes(needle) ||
+        (row.displayName ?? '').toLowerCase().includes(needle),
+    )
+    .sort((a, b) => a.row.clientId.localeCompare(b.row.clientId));
+  const first = query.first ?? 0;
+  const page = rows.slice(first, first + (query.max ?? 20));
+  const [roles, lastUsed] = await Promise.all([
+    mapLimited(page, READ_CONCURRENCY, async ({ id }) => rolesOf(await deps.gateway.listRoleScope(id))),
+    deps.lastUsed.ofMany(page.map(({ row }) => row.clientId)),
+  ]);
+  const items: ApiClientSummary[] = page.map(({ row }, index) => ({
+    ...row,
+    roles: roles[index] ?? [],
+    lastUsedAt: lastUsed.get(row.clientId) ?? null,
+  }));
+  return { items, total: rows.length, limit: { max, used: reps.length } };
+}

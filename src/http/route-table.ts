@@ -1,0 +1,29 @@
+import FindMyWay from 'find-my-way';
+
+/** Fastify's default is 100 characters, under the longest valid clientId (255). */
+export const MAX_PARAM_LENGTH = 16_384;
+
+/**
+ * The methods each path answers, for 405 with Allow: Fastify sends a method a path does not have
+ * to the not-found handler, like a path it does not have. A second router (find-my-way, Fastify's
+ * own) holds every route's method and URL pattern, so a path matches here exactly as it does there.
+ */
+export function createRouteTable() {
+  const router = FindMyWay({ maxParamLength: MAX_PARAM_LENGTH });
+  const methods = new Set<string>();
+  return {
+    add(method: string | string[], url: string): void {
+      // the CORS preflight route answers OPTIONS on every path: it says nothing about a resource
+      if (url === '*') return;
+      for (const one of [method].flat()) {
+        router.on(one as FindMyWay.HTTPMethod, url, () => undefined);
+        methods.add(one);
+      }
+    },
+    /** The methods the path has, sorted; empty when no route has the path. */
+    allowed(path: string): string[] {
+      return [...methods].filter((method) => router.find(method as FindMyWay.HTTPMethod, path)).sort();
+    },
+  };
+}
+export type RouteTable = ReturnType<typeof createRouteTable>;
