@@ -29,6 +29,7 @@ import type { KeycloakAdmin } from './keycloak/admin.js';
 import { isUnavailable } from './keycloak/errors.js';
 import { keycloakPlugin } from './keycloak/plugin.js';
 import { apiClientRoutes } from './routes/api-clients/index.js';
+import { secretRoutes } from './routes/api-clients/secrets.js';
 import { healthRoutes } from './routes/health/index.js';
 import { limitRoutes } from './routes/limits/index.js';
 import { roleRoutes } from './routes/roles/index.js';
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(
     async (v1) => {
       await v1.register(apiClientRoutes);
+      await v1.register(secretRoutes, { maxGracePeriodSeconds: config.secrets.maxGracePeriodSeconds });
       await v1.register(limitRoutes);
       await v1.register(scopeRoutes);
       await v1.register(roleRoutes);

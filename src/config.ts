@@ -33,6 +33,8 @@ export const EnvSchema = Type.Object({
   /** How long a replica keeps an account's limit before reading it from Keycloak again. */
   LIMIT_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
   SECRET_REVEAL_ENABLED: Type.Boolean({ default: true }),
+  /** The longest grace period a regenerate may ask for, in seconds (default 7 days). */
+  SECRET_MAX_GRACE_PERIOD_SECONDS: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 604_800 }),
   ALLOW_WILDCARD_WEB_ORIGIN: Type.Boolean({ default: false }),
   CORS_ORIGINS: CommaList,
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
@@ -126,6 +128,7 @@ export function toConfig(env: Env) {
     },
     limits: { defaultMaxApiClients: env.DEFAULT_MAX_API_CLIENTS, cacheTtlMs: env.LIMIT_CACHE_TTL_MS },
     secretRevealEnabled: env.SECRET_REVEAL_ENABLED,
+    secrets: { maxGracePeriodSeconds: env.SECRET_MAX_GRACE_PERIOD_SECONDS },
     allowWildcardWebOrigin: env.ALLOW_WILDCARD_WEB_ORIGIN,
     corsOrigins: commaList(env.CORS_ORIGINS),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

@@ -32,6 +32,27 @@ export interface RealmSetup {
   users: { username: string; serviceAccountClientId: string; clientRoles: Record<string, string[]> }[];
   /** Not a realm representation member: turned into one by demoRealm(), applied by setup-realm. */
   adminPermissions: AdminPermissionsData;
+  /** The client profile and policy of secret rotation with a grace period (src/api-clients/secrets.ts). */
+  clientProfiles: { profiles: ClientProfileData[] };
+  clientPolicies: { policies: ClientPolicyData[] };
+  /** The login events lastUsedAt reads (src/api-clients/last-used.ts), kept eventsExpiration seconds. */
+  eventsEnabled: boolean;
+  eventsExpiration: number;
+  enabledEventTypes: string[];
+}
+
+export interface ClientProfileData {
+  name: string;
+  description?: string;
+  executors: { executor: string; configuration: Record<string, unknown> }[];
+}
+
+export interface ClientPolicyData {
+  name: string;
+  description?: string;
+  enabled: boolean;
+  conditions: { condition: string; configuration: Record<string, unknown> }[];
+  profiles: string[];
 }
 
 export interface RoleData {

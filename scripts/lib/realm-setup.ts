@@ -9,9 +9,12 @@ import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
 import { applyAdminPermissions } from './admin-permissions.js';
 import type { ClientData, RealmSetup } from './realm-files.js';
+import { applySecretLifecycleSetup } from './realm-setup-secrets.js';
 
 /** The attribute that marks a client as managed by the service (src/api-clients/mapping.ts). */
 const ACCOUNT_ATTRIBUTE = 'api-clients.account';
+/** The attribute the secret-rotation policy covers (src/api-clients/mapping.ts). */
+const SECRET_ROTATION_ATTRIBUTE = 'api-clients.secret-rotation';
 const OFFLINE_ACCESS = 'offline_access';
 /** The public client of the service's Swagger UI (DOCS_CLIENT_ID). */
 const DOCS_CLIENT_ID = 'api-clients-docs';
@@ -219,12 +222,20 @@ export async function applyRealmSetup(
     dryRun: dry,
   });
 
-  // Clients the service manages, made before token hygiene
+  // Secret rotation with a grace period, and the events lastUsedAt reads
+  await applySecretLifecycleSetup(kc, realm, setup, change);
+
+  // Clients the service manages, made before token hygiene or before secret rotation
   for (let first = 0; ; first += 500) {
     const page = await kc.clients.find({ first, max: 500 });
     for (const client of page) {
       if (!client.id || typeof client.attributes?.[ACCOUNT_ATTRIBUTE] !== 'string') continue;
       const id = client.id;
+      if (client.attributes?.[SECRET_ROTATION_ATTRIBUTE] !== 'true') {
+        await change(`update managed client ${client.clientId}: covered by secret rotation`, () =>
+          kc.clients.update({ id }, { attributes: { [SECRET_ROTATION_ATTRIBUTE]: 'true' } }),
+        );
+      }
       if (client.fullScopeAllowed !== false) {
         await change(`update managed client ${client.clientId}: fullScopeAllowed false`, () =>
           kc.clients.update({ id }, { ...client, fullScopeAllowed: false }),

@@ -4,6 +4,7 @@ import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { mapLimited } from '../lib/map-limited.js';
 import type { CatalogueReader } from './catalogue.js';
 import type { Directory } from './directory.js';
+import type { LastUsed } from './last-used.js';
 import type { Limits } from './limits.js';
 import { fromClientRepresentation, rolesOf, toSummary } from './mapping.js';
 import type { ApiClientSummary } from './schema.js';
@@ -18,7 +19,13 @@ export interface ListOptions {
 const READ_CONCURRENCY = 4;
 
 export async function listAccount(
-  deps: { gateway: ClientsGateway; directory: Directory; limits: Limits; catalogues: CatalogueReader },
+  deps: {
+    gateway: ClientsGateway;
+    directory: Directory;
+    limits: Limits;
+    catalogues: CatalogueReader;
+    lastUsed: LastUsed;
+  },
   accountId: string,
   query: ListOptions,
 ) {
@@ -39,9 +46,14 @@ export async function listAccount(
     .sort((a, b) => a.row.clientId.localeCompare(b.row.clientId));
   const first = query.first ?? 0;
   const page = rows.slice(first, first + (query.max ?? 20));
-  const items: ApiClientSummary[] = await mapLimited(page, READ_CONCURRENCY, async ({ row, id }) => ({
+  const [roles, lastUsed] = await Promise.all([
+    mapLimited(page, READ_CONCURRENCY, async ({ id }) => rolesOf(await deps.gateway.listRoleScope(id))),
+    deps.lastUsed.ofMany(page.map(({ row }) => row.clientId)),
+  ]);
+  const items: ApiClientSummary[] = page.map(({ row }, index) => ({
     ...row,
-    roles: rolesOf(await deps.gateway.listRoleScope(id)),
+    roles: roles[index] ?? [],
+    lastUsedAt: lastUsed.get(row.clientId) ?? null,
   }));
   return { items, total: rows.length, limit: { max, used: reps.length } };
 }

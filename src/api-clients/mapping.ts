@@ -3,11 +3,17 @@
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type { Catalogue, RealmDefaults } from './catalogue.js';
 import { ACCOUNT_ATTRIBUTE } from './ownership.js';
-import type { ApiClient, ApiClientFields, ApiClientSummary, CapabilityType } from './schema.js';
+import type { ApiClientConfig, ApiClientFields, ApiClientSummary, CapabilityType } from './schema.js';
 
 export { ACCOUNT_ATTRIBUTE };
 /** Keycloak keeps no creation time; the service writes one on create. */
 export const CREATED_AT_ATTRIBUTE = 'api-clients.created-at';
+/**
+ * Marks a client for the realm's client policy `api-clients-secret-rotation` (Keycloak's
+ * client-attributes condition matches this exact key and value): its regenerated-out secret stays
+ * accepted for a grace period (src/api-clients/secrets.ts).
+ */
+export const SECRET_ROTATION_ATTRIBUTE = 'api-clients.secret-rotation';
 /**
  * The catalogue scopes the service gave the client: a scope taken out of the catalogue later
  * still shows on the client (and can be removed) because it is named here.
@@ -77,6 +83,7 @@ export function toClientRepresentation(
     attributes: {
       [ACCOUNT_ATTRIBUTE]: accountId,
       [CREATED_AT_ATTRIBUTE]: createdAt,
+      [SECRET_ROTATION_ATTRIBUTE]: 'true',
       [SCOPES_ATTRIBUTE]: fields.scopes.join(URI_SEPARATOR),
       [POST_LOGOUT_ATTRIBUTE]:
         fields.postLogoutRedirectUris.length === 0
@@ -174,11 +181,15 @@ export const rolesOf = (roleScope: readonly { name?: string }[]): string[] =>
     .filter((name): name is string => !!name)
     .sort();
 
+/**
+ * The client's configuration. Keycloak's attributes are read one by one, never passed through:
+ * they hold the rotated-out secret in plain text (client.secret.rotated).
+ */
 export function fromClientRepresentation(
   rep: ClientRepresentation,
   catalogue: readonly string[],
   roles: readonly string[] = [],
-): ApiClient {
+): ApiClientConfig {
   const backchannelUrl = attribute(rep, BACKCHANNEL_URL_ATTRIBUTE);
   return {
     clientId: rep.clientId ?? '',
@@ -206,15 +217,31 @@ export function fromClientRepresentation(
   };
 }
 
-export function toSummary(client: ApiClient): ApiClientSummary {
+export function toSummary(client: ApiClientConfig, lastUsedAt: string | null = null): ApiClientSummary {
   const { clientId, displayName, description, capabilityTypes, scopes, roles, enabled, createdAt } = client;
-  return { clientId, displayName, description, capabilityTypes, scopes, roles, enabled, createdAt };
+  return {
+    clientId,
+    displayName,
+    description,
+    capabilityTypes,
+    scopes,
+    roles,
+    enabled,
+    createdAt,
+    lastUsedAt,
+  };
 }
 
 /** The editable fields of a resource (what PUT replaces). */
-export function fieldsOf(client: ApiClient): ApiClientFields {
-  const { clientId: _c, accountId: _a, createdAt: _t, ...fields } = client;
-  return fields;
+export function fieldsOf(client: ApiClientConfig): ApiClientFields {
+  const {
+    clientId: _c,
+    accountId: _a,
+    createdAt: _t,
+    ...fields
+  } = client as ApiClientConfig & Partial<Record<'lastUsedAt' | 'previousSecretExpiresAt', unknown>>;
+  const { lastUsedAt: _u, previousSecretExpiresAt: _p, ...editable } = fields;
+  return editable;
 }
 
 /** Defaults for fields a create leaves out. */

@@ -157,6 +157,15 @@ export const ApiClientPatch = Type.Object(
 );
 export type ApiClientPatch = Static<typeof ApiClientPatch>;
 
+const LastUsedAt = Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+  description:
+    "read-only: when Keycloak last issued a token to the client (its CLIENT_LOGIN and CODE_TO_TOKEN events), as far as Keycloak's event store remembers; null when none is recorded",
+});
+const PreviousSecretExpiresAt = Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+  description:
+    'read-only: while a regenerated-out secret is still accepted (a grace period), when Keycloak stops accepting it; null when only the current secret works',
+});
+
 /** The whole resource, as GET answers it. */
 export const ApiClient = Type.Object(
   {
@@ -176,13 +185,19 @@ export const ApiClient = Type.Object(
     roles: Type.Array(Type.String()),
     enabled: Type.Boolean(),
     createdAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    lastUsedAt: LastUsedAt,
+    previousSecretExpiresAt: PreviousSecretExpiresAt,
   },
   { $id: 'ApiClient' },
 );
 export type ApiClient = Static<typeof ApiClient>;
 
+/** What the client's usage and secret lifecycle add to its configuration: read-only, outside the ETag. */
+export type ApiClientUsage = Pick<ApiClient, 'lastUsedAt' | 'previousSecretExpiresAt'>;
+/** The client's configuration, as the mapping reads it from Keycloak (the ETag covers exactly this). */
+export type ApiClientConfig = Omit<ApiClient, keyof ApiClientUsage>;
 /** The editable part of the resource: what PUT takes and what the mapping writes. */
-export type ApiClientFields = Omit<ApiClient, 'clientId' | 'accountId' | 'createdAt'>;
+export type ApiClientFields = Omit<ApiClientConfig, 'clientId' | 'accountId' | 'createdAt'>;
 
 export const ApiClientWithSecret = Type.Intersect([ApiClient, Type.Object({ secret: Type.String() })], {
   $id: 'ApiClientWithSecret',
@@ -198,6 +213,7 @@ export const ApiClientSummary = Type.Object(
     roles: Type.Array(Type.String()),
     enabled: Type.Boolean(),
     createdAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    lastUsedAt: LastUsedAt,
   },
   { $id: 'ApiClientSummary' },
 );
@@ -235,6 +251,40 @@ export const ListQuery = Type.Object(
 );
 
 export const Secret = Type.Object({ secret: Type.String() }, { $id: 'Secret' });
+
+/** Regenerate's body: optional; no body means no grace period. */
+export const RegenerateRequest = (maxGracePeriodSeconds: number) =>
+  Type.Object(
+    {
+      gracePeriodSeconds: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          maximum: maxGracePeriodSeconds,
+          default: 0,
+          description: `how long Keycloak keeps accepting the previous secret, in seconds (0 to ${maxGracePeriodSeconds}); 0: refused at once`,
+        }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      examples: [{ gracePeriodSeconds: 86_400 }],
+      // the body may be left out: src/http/docs.ts declares it optional in the OpenAPI document
+      'x-optional-body': true,
+    },
+  );
+
+export const RotatedSecret = Type.Object(
+  {
+    secret: Type.String({ description: 'the new secret' }),
+    previousSecretExpiresAt: PreviousSecretExpiresAt,
+  },
+  {
+    $id: 'RotatedSecret',
+    examples: [
+      { secret: 'fT0a9Y3pLq2sVxZk8RbN4cWe6HdJ1uMg', previousSecretExpiresAt: '2026-11-23T16:50:00.000Z' },
+    ],
+  },
+);
 
 export const BulkDeleteRequest = Type.Object(
   {

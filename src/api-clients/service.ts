@@ -9,11 +9,13 @@ import { type Catalogue, createCatalogue } from './catalogue.js';
 import { createDirectory, type Loaded } from './directory.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { assertValid, type BodyInput } from './input.js';
+import { createLastUsed } from './last-used.js';
 import { createLimits } from './limits.js';
 import { type ListOptions, listAccount } from './listing.js';
 import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, rolesOf, toCreatePlan } from './mapping.js';
 import { clientIdErrors, type RuleContext } from './rules.js';
 import type { Limit, Role, Scope } from './schema.js';
+import { createSecrets, previousSecretExpiry, type Rotation } from './secrets.js';
 import { createServiceClientRoles } from './service-client.js';
 import type { UrlSafetyOptions } from './url-safety.js';
 import { checkPrecondition, type Versioned, versioned } from './versioning.js';
@@ -53,6 +55,13 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   });
   const locks = createLocks(roles, options.lock);
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
+  const secrets = createSecrets(gateway, directory, { now });
+  const lastUsed = createLastUsed(gateway, { now });
+  /** What a client's usage adds: lastUsedAt (1 events query, read before any write) and the grace period. */
+  const usageOf = (loaded: Loaded, lastUsedAt: string | null) => ({
+    lastUsedAt,
+    previousSecretExpiresAt: previousSecretExpiry(loaded.rep.attributes, now()),
+  });
 
   const ruleContext = (
     accountId: string,
@@ -112,11 +121,12 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
   return {
     list: (accountId: string, query: ListOptions) =>
-      listAccount({ gateway, directory, limits, catalogues }, accountId, query),
+      listAccount({ gateway, directory, limits, catalogues, lastUsed }, accountId, query),
 
     async get(accountId: string, clientId: string): Promise<Versioned> {
       const [loaded, names] = await Promise.all([directory.load(accountId, clientId), catalogueNames()]);
-      return versioned((await read(loaded, names)).client);
+      const [{ client }, lastUsedAt] = await Promise.all([read(loaded, names), lastUsed.of(clientId)]);
+      return versioned(client, usageOf(loaded, lastUsedAt));
     },
 
     async create(accountId: string, input: BodyInput): Promise<Versioned & { secret: string }> {
@@ -158,7 +168,10 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       // then again under the client's lock over what Keycloak holds then: two updates at once
       // are applied one after the other (a PATCH over the other's result), or the second is
       // refused by its If-Match; an undo puts back what this update read under the lock.
-      await prepareUpdate(accountId, clientId, input, ifMatch);
+      const [, lastUsedAt] = await Promise.all([
+        prepareUpdate(accountId, clientId, input, ifMatch),
+        lastUsed.of(clientId),
+      ]);
       return locks.withLock(
         clientLockName(clientId),
         'API Clients service: held while this API client is changed',
@@ -181,6 +194,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
               held,
               lease.assertLeft,
             ),
+            usageOf(loaded, lastUsedAt),
           );
         },
       );
@@ -217,8 +231,10 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       return directory.withId(accountId, clientId, (id) => gateway.getSecret(id));
     },
 
-    regenerateSecret: (accountId: string, clientId: string): Promise<string> =>
-      directory.withId(accountId, clientId, (id) => gateway.regenerateSecret(id)),
+    regenerateSecret: (accountId: string, clientId: string, gracePeriodSeconds = 0): Promise<Rotation> =>
+      secrets.regenerate(accountId, clientId, gracePeriodSeconds),
+    endGracePeriod: secrets.endGracePeriod,
+    invalidate: secrets.invalidate,
 
     async getLimit(accountId: string): Promise<Limit> {
       const [max, clients] = await Promise.all([

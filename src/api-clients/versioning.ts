@@ -2,21 +2,30 @@
 // If-Match precondition of PUT, PATCH and DELETE.
 import { createHash } from 'node:crypto';
 import { ProblemError } from '../http/problem.js';
-import type { ApiClient } from './schema.js';
+import type { ApiClient, ApiClientConfig, ApiClientUsage } from './schema.js';
 
 export interface Versioned {
   client: ApiClient;
   etag: string;
 }
 
-export function etagOf(client: ApiClient): string {
+/**
+ * Over the configuration only: lastUsedAt and previousSecretExpiresAt change without any edit (a
+ * token issued, a grace period running out), and an If-Match must not fail for that.
+ */
+export function etagOf(client: ApiClientConfig): string {
   return `W/"${createHash('sha256').update(JSON.stringify(client)).digest('base64url').slice(0, 27)}"`;
 }
 
-export const versioned = (client: ApiClient): Versioned => ({ client, etag: etagOf(client) });
+const NO_USAGE: ApiClientUsage = { lastUsedAt: null, previousSecretExpiresAt: null };
+
+export const versioned = (client: ApiClientConfig, usage: ApiClientUsage = NO_USAGE): Versioned => ({
+  client: { ...client, ...usage },
+  etag: etagOf(client),
+});
 
 /** Throws precondition-failed unless If-Match is absent, `*`, or names the current ETag (weakly compared). */
-export function checkPrecondition(current: ApiClient, ifMatch: string | undefined): void {
+export function checkPrecondition(current: ApiClientConfig, ifMatch: string | undefined): void {
   if (ifMatch === undefined) return;
   const etag = etagOf(current);
   const accepted = ifMatch.split(',').map((tag) => tag.trim());

@@ -22,7 +22,7 @@ import {
 } from './mapping.js';
 import { isManagedBy } from './ownership.js';
 import { createRoleAssignment, type UndoSteps } from './role-assignment.js';
-import type { ApiClient, ApiClientFields } from './schema.js';
+import type { ApiClientConfig, ApiClientFields } from './schema.js';
 
 export interface WriteOptions {
   /** Whether managed clients may keep offline_access (offline tokens). */
@@ -115,14 +115,14 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
     async update(
       accountId: string,
       loaded: Loaded,
-      before: ApiClient,
+      before: ApiClientConfig,
       fields: ApiClientFields,
       catalogue: Catalogue,
       createdAtIfMissing: string,
       heldRoles: readonly RoleRepresentation[],
       /** Called before each write; throws to stop (the lock's lease ran out), and what was written is undone. */
       beforeWrite: (what: string) => void = () => {},
-    ): Promise<ApiClient> {
+    ): Promise<ApiClientConfig> {
       const createdAt = before.createdAt ?? createdAtIfMissing;
       const rep = toClientRepresentation(before.clientId, accountId, createdAt, fields);
       const toAdd = fields.scopes.filter((scope) => !before.scopes.includes(scope));

@@ -2,7 +2,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiClient, ApiClientSummary, ApiClientWithSecret, Limit, Secret } from '../api-clients/schema.js';
+import {
+  ApiClient,
+  ApiClientSummary,
+  ApiClientWithSecret,
+  Limit,
+  RotatedSecret,
+  Secret,
+} from '../api-clients/schema.js';
 import type { Config } from '../config.js';
 import { Problem } from './problem.js';
 
@@ -15,10 +22,35 @@ export const apiInfo = {
     '`type` is `urn:api-clients:problem:<name>`.',
 };
 
+/** The extension a route's body schema carries when the body may be left out. */
+export const OPTIONAL_BODY = 'x-optional-body';
+
+type Operation = { requestBody?: { required?: boolean; content?: Record<string, { schema?: object }> } };
+
+function optionalBodies<T extends { paths?: object }>(document: T): T {
+  for (const path of Object.values(document.paths ?? {}) as Record<string, Operation>[]) {
+    for (const operation of Object.values(path)) {
+      const schemas = Object.values(operation.requestBody?.content ?? {}).map((media) => media.schema);
+      if (operation.requestBody && schemas.some((schema) => schema && OPTIONAL_BODY in schema)) {
+        operation.requestBody.required = false;
+      }
+    }
+  }
+  return document;
+}
+
 /** The OpenAPI 3.1 document (/openapi.json) and Swagger UI (/docs). */
 export const docsPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
-    for (const schema of [Problem, ApiClient, ApiClientWithSecret, ApiClientSummary, Limit, Secret])
+    for (const schema of [
+      Problem,
+      ApiClient,
+      ApiClientWithSecret,
+      ApiClientSummary,
+      Limit,
+      Secret,
+      RotatedSecret,
+    ])
       app.addSchema(schema);
     const realmUrl = `${config.keycloak.publicUrl}/realms/${encodeURIComponent(config.keycloak.realm)}`;
     await app.register(swagger, {
@@ -53,6 +85,9 @@ export const docsPlugin = fp(
         buildLocalReference: (json, _baseUri, _fragment, i) =>
           typeof json.$id === 'string' ? json.$id : `def-${i}`,
       },
+      // @fastify/swagger marks every body required; a body schema with OPTIONAL_BODY is not.
+      transformObject: (documents) =>
+        'openapiObject' in documents ? optionalBodies(documents.openapiObject) : documents.swaggerObject,
     });
     await app.register(swaggerUi, {
       routePrefix: '/docs',

@@ -51,7 +51,7 @@ export function fieldErrors(validation: AjvError[], part: string | undefined): F
 }
 
 /** Members of the resource a caller sees but cannot set. */
-const readOnlyFields = new Set(['accountId', 'createdAt', 'secret']);
+const readOnlyFields = new Set(['accountId', 'createdAt', 'secret', 'lastUsedAt', 'previousSecretExpiresAt']);
 
 export interface ErrorHandlingOptions {
   /** Whether an error says that Keycloak is down, slow or failing (src/keycloak/errors.ts). */

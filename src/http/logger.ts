@@ -24,6 +24,8 @@ export const redactPaths = [
   'req.headers.cookie',
   'res.headers["set-cookie"]',
   ...secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
+  // Keycloak keeps a rotated-out secret in plain text among a client's attributes
+  ...['', '*.', '*.*.'].map((prefix) => `${prefix}attributes["client.secret.rotated"]`),
 ];
 
 export const redaction = { paths: redactPaths, censor: '[redacted]' };

@@ -2,11 +2,19 @@
 // here: locks, limits, the catalogue and ownership are the domain's (src/api-clients/).
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
+import type EventRepresentation from '@keycloak/keycloak-admin-client/lib/defs/eventRepresentation.js';
+import type EventType from '@keycloak/keycloak-admin-client/lib/defs/eventTypes.js';
 import type RoleRepresentation from '@keycloak/keycloak-admin-client/lib/defs/roleRepresentation.js';
 import type { KeycloakAdmin } from './admin.js';
 import { KeycloakUnavailableError } from './errors.js';
 
-export type { ClientRepresentation, ClientScopeRepresentation, RoleRepresentation };
+export type {
+  ClientRepresentation,
+  ClientScopeRepresentation,
+  EventRepresentation,
+  EventType,
+  RoleRepresentation,
+};
 
 /** A realm role as Keycloak's mapping calls take it: both id and name (it checks that they agree). */
 export interface RoleMapping {
@@ -43,6 +51,20 @@ export function createClientsGateway({ call }: KeycloakAdmin) {
       secretOf(await call('clients.get-secret', (kc) => kc.clients.getClientSecret({ id }))),
     regenerateSecret: async (id: string): Promise<string> =>
       secretOf(await call('clients.regenerate-secret', (kc) => kc.clients.generateNewClientSecret({ id }))),
+    /** Rotated-out secret (client-secret-rotation): Keycloak stops accepting it at once. 204 also when there is none. */
+    endRotatedSecret: (id: string): Promise<void> =>
+      call('clients.end-rotated-secret', (kc) => kc.clients.invalidateSecret({ id })),
+    /** The newest events of these types, of one client or (clientId undefined) of the realm; newest first. */
+    findEvents: (query: { clientId?: string; types: EventType[]; max: number; sinceMs?: number }) =>
+      call(query.clientId ? 'events.find-by-client' : 'events.find-recent', (kc) =>
+        kc.realms.findEvents({
+          realm: kc.realmName,
+          ...(query.clientId ? { client: query.clientId } : {}),
+          type: query.types,
+          max: query.max,
+          ...(query.sinceMs !== undefined ? { dateFrom: String(query.sinceMs) } : {}),
+        }),
+      ),
     addDefaultScope: (id: string, clientScopeId: string): Promise<void> =>
       call('clients.add-default-scope', (kc) => kc.clients.addDefaultClientScope({ id, clientScopeId })),
     removeDefaultScope: (id: string, clientScopeId: string): Promise<void> =>

@@ -58,6 +58,8 @@ describe('the API client resource over HTTP', () => {
       accountId: account,
       redirectUris: ['/callback/*', 'https://portal.example.test/alt'].sort(),
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      lastUsedAt: null,
+      previousSecretExpiresAt: null,
     });
 
     const rep = (await keycloakClient(clientId)) as Record<string, unknown> & {
@@ -109,6 +111,7 @@ describe('the API client resource over HTTP', () => {
         'description',
         'displayName',
         'enabled',
+        'lastUsedAt',
         'roles',
         'scopes',
       ].sort(),
@@ -237,6 +240,7 @@ describe('the API client resource over HTTP', () => {
         roles: ['platform-admin'],
         homeUrl: 5,
         secret: 'mine',
+        lastUsedAt: null,
         unknown: true,
       },
     });
@@ -246,6 +250,7 @@ describe('the API client resource over HTTP', () => {
     expect(bad.body.errors?.map((e) => e.pointer).sort()).toEqual(
       [
         '/homeUrl',
+        '/lastUsedAt',
         '/redirectUris/0',
         '/redirectUris/1',
         '/redirectUris/2',
@@ -258,6 +263,7 @@ describe('the API client resource over HTTP', () => {
       ].sort(),
     );
     expect(bad.body.errors?.find((e) => e.pointer === '/secret')?.reason).toBe('is read-only');
+    expect(bad.body.errors?.find((e) => e.pointer === '/lastUsedAt')?.reason).toBe('is read-only');
 
     const badCreate = await t.call<Problem>('POST', clientsUrl(account), {
       token,

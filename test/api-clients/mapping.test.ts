@@ -18,14 +18,14 @@ import {
   toClientRepresentation,
   toSummary,
 } from '../../src/api-clients/mapping.js';
-import type { ApiClient } from '../../src/api-clients/schema.js';
+import type { ApiClientConfig } from '../../src/api-clients/schema.js';
 
 const CATALOGUE = ['datahub-api', 'push-data'] as const;
 /** The realm's own default scopes, which every client keeps next to its catalogue scopes. */
 const REALM_DEFAULTS = ['acr', 'basic', 'email', 'profile', 'roles', 'web-origins'];
 const CREATED_AT = '2024-05-06T07:08:09.000Z';
 
-const base: ApiClient = {
+const base: ApiClientConfig = {
   clientId: 'acme_web-app',
   accountId: 'acme',
   ...DEFAULT_FIELDS,
@@ -34,7 +34,7 @@ const base: ApiClient = {
 };
 
 /** What the service sends: the resource's fields, plus scopes the way create assigns them. */
-function toRep(client: ApiClient): ClientRepresentation {
+function toRep(client: ApiClientConfig): ClientRepresentation {
   return toClientRepresentation(client.clientId, client.accountId, client.createdAt ?? '', fieldsOf(client));
 }
 function withScopes(rep: ClientRepresentation, scopes: string[]): ClientRepresentation {
@@ -45,7 +45,7 @@ interface Row {
   /** The SPEC §2 field the row is about. */
   field: string;
   /** What the row sets on the base resource. */
-  resource: Partial<ApiClient>;
+  resource: Partial<ApiClientConfig>;
   /** The part of the ClientRepresentation it must give (a subset, compared with toMatchObject). */
   rep: ClientRepresentation;
   /** Members the representation must not carry. */
@@ -53,7 +53,7 @@ interface Row {
   /** What Keycloak adds to the stored client before it is read back (scopes are assigned apart). */
   stored?: Partial<ClientRepresentation>;
   /** How the resource reads back, when it is not exactly `resource`. */
-  back?: Partial<ApiClient>;
+  back?: Partial<ApiClientConfig>;
   /** The client's role scope (realm scope mappings) as Keycloak answers it, read apart from the client. */
   roleScope?: { id: string; name: string }[];
 }
@@ -268,7 +268,7 @@ const rows: Row[] = [
 
 describe('toClientRepresentation and fromClientRepresentation, field by field (SPEC §2)', () => {
   it.each(rows)('$field', ({ resource, rep, absent = [], stored = {}, back = {}, roleScope }) => {
-    const client: ApiClient = { ...base, ...resource };
+    const client: ApiClientConfig = { ...base, ...resource };
     const out = toRep(client);
 
     expect(out).toMatchObject(rep);
@@ -289,7 +289,7 @@ describe('toClientRepresentation and fromClientRepresentation, field by field (S
       ['WebApp'],
       ['Script'],
       ['WebApp', 'Script'],
-    ] as ApiClient['capabilityTypes'][]) {
+    ] as ApiClientConfig['capabilityTypes'][]) {
       expect(toRep({ ...base, capabilityTypes })).toMatchObject({
         protocol: 'openid-connect',
         publicClient: false,
@@ -339,7 +339,7 @@ describe('toClientRepresentation and fromClientRepresentation, field by field (S
 describe('reading what Keycloak answers', () => {
   const minimal: ClientRepresentation = { clientId: 'acme_x', standardFlowEnabled: true };
 
-  it.each<[string, ClientRepresentation, Partial<ApiClient>]>([
+  it.each<[string, ClientRepresentation, Partial<ApiClientConfig>]>([
     // Keycloak then falls back to the redirect URIs, which is what "+" says
     [
       'an absent post.logout.redirect.uris as ["+"]',
@@ -459,7 +459,7 @@ describe('reading what Keycloak answers', () => {
 });
 
 describe('a whole resource, there and back', () => {
-  const complete: ApiClient[] = [
+  const complete: ApiClientConfig[] = [
     {
       clientId: 'acme_portal',
       accountId: 'acme',
@@ -543,7 +543,7 @@ describe('a whole resource, there and back', () => {
 });
 
 describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
-  const client: ApiClient = {
+  const client: ApiClientConfig = {
     ...base,
     displayName: 'Portal',
     description: 'd',
@@ -604,6 +604,7 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
         'roles',
         'enabled',
         'createdAt',
+        'lastUsedAt',
       ].sort(),
     );
     expect(summary).toEqual({
@@ -615,11 +616,13 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
       roles: [],
       enabled: true,
       createdAt: CREATED_AT,
+      lastUsedAt: null,
     });
+    expect(toSummary(client, '2026-01-02T03:04:05.000Z').lastUsedAt).toBe('2026-01-02T03:04:05.000Z');
   });
 
   it('toSummary never carries a secret, even when the client has one', () => {
-    const summary = toSummary({ ...client, secret: 's3cret' } as ApiClient);
+    const summary = toSummary({ ...client, secret: 's3cret' } as ApiClientConfig);
     expect(summary).not.toHaveProperty('secret');
     expect(summary).not.toHaveProperty('redirectUris');
   });

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { realmFile } from '../../scripts/lib/keycloak-local.js';
 import { demoRealm, demoRealmJson, readSetup, setupFile } from '../../scripts/lib/realm-files.js';
+import { TOKEN_EVENT_TYPES } from '../../src/api-clients/last-used.js';
+import { SECRET_ROTATION_ATTRIBUTE } from '../../src/api-clients/mapping.js';
 
 describe('the realm files', () => {
   it('realm-platform.json is setup + demo as generated (run `npm run realm` after changing them)', () => {
@@ -16,20 +18,27 @@ describe('the realm files', () => {
     const setup = readSetup();
     expect(setup.users.every((user) => typeof user.serviceAccountClientId === 'string')).toBe(true);
     expect(setup.clients.filter((client) => client.directAccessGrantsEnabled === true)).toEqual([]);
-    expect(Object.keys(setup).sort()).toEqual([
-      'adminPermissions',
-      'clientScopes',
-      'clients',
-      'roles',
-      'users',
-    ]);
+    expect(Object.keys(setup).sort()).toEqual(
+      [
+        'adminPermissions',
+        'clientPolicies',
+        'clientProfiles',
+        'clientScopes',
+        'clients',
+        'enabledEventTypes',
+        'eventsEnabled',
+        'eventsExpiration',
+        'roles',
+        'users',
+      ].sort(),
+    );
   });
 
   it("keeps the service's account to the least admin roles that work", () => {
     const [account] = readSetup().users;
     expect(account?.clientRoles).toEqual({
       // view-realm: listing realm roles (the role catalogue) needs it on 26.7.3 (RolePermissions.canList)
-      'realm-management': ['view-realm', 'manage-clients', 'view-clients', 'query-clients'],
+      'realm-management': ['view-realm', 'manage-clients', 'view-clients', 'query-clients', 'view-events'],
     });
   });
 
@@ -55,6 +64,23 @@ describe('the realm files', () => {
     expect(JSON.parse(users?.config.resources as string)).toEqual(['Users']);
     const account = policies?.find((p) => p.name === adminPermissions.policy.name);
     expect(JSON.parse(account?.config.users as string)).toEqual(['service-account-api-clients-service']);
+  });
+
+  it('covers exactly the clients the mapping marks with the secret-rotation policy, and saves the events lastUsedAt reads', () => {
+    const setup = readSetup();
+    const [policy] = setup.clientPolicies.policies;
+    const [condition] = policy?.conditions ?? [];
+    expect(condition?.condition).toBe('client-attributes');
+    expect(JSON.parse(String(condition?.configuration.attributes))).toEqual([
+      { key: SECRET_ROTATION_ATTRIBUTE, value: 'true' },
+    ]);
+    expect(policy?.profiles).toEqual([setup.clientProfiles.profiles[0]?.name]);
+    const [executor] = setup.clientProfiles.profiles[0]?.executors ?? [];
+    expect(executor?.executor).toBe('secret-rotation');
+    // the current secret must not expire by itself: ten years
+    expect(executor?.configuration['expiration-period']).toBeGreaterThanOrEqual(315_360_000);
+    expect(setup.eventsEnabled).toBe(true);
+    expect(setup.enabledEventTypes).toEqual(expect.arrayContaining(TOKEN_EVENT_TYPES));
   });
 
   it('the demo realm has the demo data, the resource server and the development secrets', () => {

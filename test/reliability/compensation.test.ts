@@ -262,7 +262,13 @@ describe('update: one failing Keycloak call leaves the client exactly as before'
       expect(got.status).toBe(200);
 
       // PUT replaces every editable field: the resource as read (less its read-only members) with the change
-      const { accountId: _account, createdAt: _created, ...editable } = got.body;
+      const {
+        accountId: _account,
+        createdAt: _created,
+        lastUsedAt: _used,
+        previousSecretExpiresAt: _previous,
+        ...editable
+      } = got.body;
       const body = method === 'PUT' ? { ...editable, ...change } : change;
       const handle = env.proxy.failNext(rule);
       const answer = await env.t.call(method, clientUrl(account, clientId), {

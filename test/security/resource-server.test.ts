@@ -3,23 +3,19 @@
 // token's audience), and only such a token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
-import { claims, clientCredentialsToken, keycloakUrl, realm, userToken } from '../support/keycloak.js';
+import {
+  claims,
+  clientCredentialsToken,
+  introspect,
+  keycloakUrl,
+  realm,
+  userToken,
+} from '../support/keycloak.js';
 
-const insightsApi = { clientId: 'insights-api', secret: 'insights-api-dev-secret' };
 let service: TestApp;
 let paula: string;
 const account = uniqueAccount('rs');
 const secrets: Record<string, string> = {};
-
-async function introspect(token: string, as = insightsApi): Promise<Record<string, unknown>> {
-  const response = await fetch(`${keycloakUrl()}/realms/${realm}/protocol/openid-connect/token/introspect`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token, client_id: as.clientId, client_secret: as.secret }),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as Record<string, unknown>;
-}
 
 beforeAll(async () => {
   service = await startTestApp();

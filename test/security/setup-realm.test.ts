@@ -106,6 +106,9 @@ async function snapshot() {
   const groups = await kc.groups.find();
   return {
     realm: realmRep,
+    events: await kc.realms.getConfigEvents({ realm }),
+    clientProfiles: (await kc.clientPolicies.listProfiles({ includeGlobalProfiles: false })).profiles ?? [],
+    clientPolicies: (await kc.clientPolicies.listPolicies({ includeGlobalPolicies: false })).policies ?? [],
     clients: withScopes,
     scopes,
     users: usersWithRoles,
@@ -151,6 +154,19 @@ const USERS_PERMISSION = 'api-clients: map roles of users';
 const roleId = async (name: string) => (await kc.roles.findOneByName({ name }))?.id as string;
 
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
+const OPERATOR_RETENTION = 400 * 86_400;
+const OPERATOR_PROFILE = {
+  name: 'operator-pkce',
+  description: "the operator's own",
+  executors: [{ executor: 'pkce-enforcer', configuration: { 'auto-configure': 'false' } }],
+};
+const OPERATOR_POLICY = {
+  name: 'operator-policy',
+  description: "the operator's own",
+  enabled: false,
+  conditions: [{ condition: 'client-access-type', configuration: { type: ['public'] } }],
+  profiles: ['operator-pkce'],
+};
 let before: Snapshot;
 let afterFirst: Snapshot;
 let first: ReturnType<typeof setupRealm>;
@@ -181,6 +197,18 @@ beforeAll(async () => {
   // a role the operator marked for API clients before running the setup
   await kc.roles.create({ name: 'reports-reader', description: 'Read reports', attributes: CATALOGUE });
   await kc.groups.create({ name: 'emea' });
+  // the operator's own events (a type of theirs, kept longer than the setup's) and client policy
+  await kc.realms.updateConfigEvents(
+    { realm },
+    {
+      eventsEnabled: true,
+      enabledEventTypes: ['LOGIN'],
+      eventsExpiration: OPERATOR_RETENTION,
+      eventsListeners: ['jboss-logging'],
+    },
+  );
+  await kc.clientPolicies.createProfiles({ profiles: [OPERATOR_PROFILE] });
+  await kc.clientPolicies.updatePolicy({ policies: [OPERATOR_POLICY] });
   const { id: bob } = await kc.users.create({ username: 'bob', enabled: true, email: 'bob@example.test' });
   const sales = await kc.roles.findOneByName({ name: 'sales' });
   await kc.users.addRealmRoleMappings({ id: bob, roles: [{ id: sales?.id as string, name: 'sales' }] });
@@ -221,6 +249,7 @@ describe('npm run setup-realm on a realm it did not create', () => {
       'realm-management/manage-clients',
       'realm-management/query-clients',
       'realm-management/view-clients',
+      'realm-management/view-events',
       'realm-management/view-realm',
     ]);
     const docs = afterFirst.clients.find((c) => c.clientId === 'api-clients-docs');
@@ -243,11 +272,18 @@ describe('npm run setup-realm on a realm it did not create', () => {
     expect(untouched(afterFirst.users, before.users)).toEqual(before.users);
     expect(before.realm?.adminPermissionsEnabled).toBe(false);
     expect(afterFirst.realm?.adminPermissionsEnabled).toBe(true);
-    expect({
-      ...afterFirst.realm,
-      adminPermissionsEnabled: false,
-      adminPermissionsClient: undefined,
-    }).toEqual(before.realm);
+    // the realm's events settings, client policies and admin permissions are what the setup changes
+    // there (the next tests)
+    const rest = (rep: Snapshot['realm']) =>
+      Object.fromEntries(
+        Object.entries(rep ?? {}).filter(
+          ([key]) =>
+            !/^(enabledEventTypes|eventsExpiration|clientPolicies|clientProfiles|adminPermissionsEnabled|adminPermissionsClient)$/.test(
+              key,
+            ),
+        ),
+      );
+    expect(rest(afterFirst.realm)).toEqual(rest(before.realm));
   });
 
   it("lets the service's account map exactly the catalogue roles (admin permissions v2)", async () => {
@@ -272,6 +308,26 @@ describe('npm run setup-realm on a realm it did not create', () => {
     ]);
   });
 
+  it("adds secret rotation and the login events next to the operator's own, keeping the longer retention", () => {
+    expect(before.events.enabledEventTypes).toEqual(['LOGIN']);
+    expect(afterFirst.events).toMatchObject({
+      eventsEnabled: true,
+      eventsExpiration: OPERATOR_RETENTION,
+      enabledEventTypes: expect.arrayContaining(['LOGIN', 'CLIENT_LOGIN', 'CODE_TO_TOKEN']),
+    });
+    expect(afterFirst.events.enabledEventTypes).toHaveLength(3);
+    expect(afterFirst.events.eventsListeners).toEqual(before.events.eventsListeners);
+    const names = (list: { name?: string }[]) => list.map((item) => item.name).sort();
+    expect(names(afterFirst.clientProfiles)).toEqual(['api-clients-secret-rotation', 'operator-pkce']);
+    expect(names(afterFirst.clientPolicies)).toEqual(['api-clients-secret-rotation', 'operator-policy']);
+    expect(afterFirst.clientProfiles.find((p) => p.name === 'operator-pkce')).toEqual(
+      before.clientProfiles.find((p) => p.name === 'operator-pkce'),
+    );
+    expect(afterFirst.clientPolicies.find((p) => p.name === 'operator-policy')).toEqual(
+      before.clientPolicies.find((p) => p.name === 'operator-policy'),
+    );
+  });
+
   it('brings a managed client made before token hygiene in line', () => {
     const legacy = (snap: Snapshot) => snap.clients.find((c) => c.clientId === 'acme_legacy');
     expect(legacy(before)?.fullScopeAllowed).toBe(true);
@@ -279,6 +335,8 @@ describe('npm run setup-realm on a realm it did not create', () => {
     expect(legacy(afterFirst)?.fullScopeAllowed).toBe(false);
     expect(legacy(afterFirst)?.optionalClientScopes).not.toContain('offline_access');
     expect(legacy(afterFirst)?.optionalClientScopes).toContain('phone');
+    expect(legacy(before)?.attributes?.['api-clients.secret-rotation']).toBeUndefined();
+    expect(legacy(afterFirst)?.attributes?.['api-clients.secret-rotation']).toBe('true');
     expect(first.stdout).toContain('managed client acme_legacy');
   });
 
@@ -367,6 +425,26 @@ describe('npm run setup-realm on a realm it did not create', () => {
       expect((claims(issued.access_token).realm_access as { roles: string[] }).roles).toEqual([
         'reports-reader',
       ]);
+      // a grace period works there, and lastUsedAt is read with the setup's view-events
+      const rotated = await app.inject({
+        method: 'POST',
+        url: '/v1/accounts/acme/api-clients/acme_erp/secret',
+        headers,
+        payload: { gracePeriodSeconds: 600 },
+      });
+      expect(rotated.statusCode, rotated.body).toBe(200);
+      const oldSecretToken = await fetch(`${keycloakUrl()}/realms/${realm}/protocol/openid-connect/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: 'acme_erp',
+          client_secret: created.json().secret,
+        }),
+      });
+      expect(oldSecretToken.status).toBe(200);
+      const got = await app.inject({ method: 'GET', url: '/v1/accounts/acme/api-clients/acme_erp', headers });
+      expect(got.statusCode, got.body).toBe(200);
+      expect(Date.parse(got.json().lastUsedAt)).toBeGreaterThan(Date.now() - 60_000);
     } finally {
       await app.close();
     }

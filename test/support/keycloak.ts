@@ -57,6 +57,20 @@ export async function clientCredentialsToken(
   );
 }
 
+/** The demo realm's resource server: the audience of every catalogue scope (demo secret). */
+export const insightsApi = { clientId: 'insights-api', secret: 'insights-api-dev-secret' };
+
+/** Keycloak's introspection of a token, asked by `as` (insights-api unless told). */
+export async function introspect(token: string, as = insightsApi): Promise<Record<string, unknown>> {
+  const response = await fetch(`${tokenUrl()}/introspect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token, client_id: as.clientId, client_secret: as.secret }),
+  });
+  if (response.status !== 200) throw new Error(`introspection answered ${response.status}`);
+  return (await response.json()) as Record<string, unknown>;
+}
+
 /** A demo user's access token (password grant through the realm's public CLI client). */
 export async function userToken(username: 'alice' | 'victor' | 'gina' | 'mira' | 'paula'): Promise<string> {
   const answer = await requestToken({

@@ -145,10 +145,50 @@ export interface paths {
         get: operations["revealSecret"];
         put?: never;
         /**
-         * Regenerate the secret
-         * @description Keycloak's token endpoint refuses the previous secret at once.
+         * Regenerate the secret, with an optional grace period
+         * @description Keycloak generates a new secret. Without a body, or with `gracePeriodSeconds` 0, Keycloak's token endpoint refuses the previous secret at once. With `gracePeriodSeconds` n (at most 604800), Keycloak accepts both secrets until `previousSecretExpiresAt`, then only the new one; `DELETE .../secret/previous` ends that early. Regenerating again during a grace period makes the current secret the previous one: the older one is refused at once.
          */
         post: operations["regenerateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{accountId}/api-clients/{clientId}/secret/previous": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End the grace period now
+         * @description Keycloak's token endpoint refuses the previous secret from now on. 204 also when there is no grace period.
+         */
+        delete: operations["endSecretGracePeriod"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{accountId}/api-clients/{clientId}/invalidate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invalidate the client's keys and secrets
+         * @description A new secret with no grace period, any previous secret refused, and every token Keycloak issued to the client so far revoked: Keycloak's introspection answers inactive for them and refuses their refresh (the client's notBefore). Tokens asked for with the new secret after this answer are valid. Takes up to a second: notBefore counts whole seconds.
+         */
+        post: operations["invalidateApiClient"];
         delete?: never;
         options?: never;
         head?: never;
@@ -261,6 +301,10 @@ export interface components {
             roles: string[];
             enabled: boolean;
             createdAt: string | null;
+            /** @description read-only: when Keycloak last issued a token to the client (its CLIENT_LOGIN and CODE_TO_TOKEN events), as far as Keycloak's event store remembers; null when none is recorded */
+            lastUsedAt: string | null;
+            /** @description read-only: while a regenerated-out secret is still accepted (a grace period), when Keycloak stops accepting it; null when only the current secret works */
+            previousSecretExpiresAt: string | null;
         };
         ApiClientWithSecret: {
             clientId: string;
@@ -286,6 +330,10 @@ export interface components {
             roles: string[];
             enabled: boolean;
             createdAt: string | null;
+            /** @description read-only: when Keycloak last issued a token to the client (its CLIENT_LOGIN and CODE_TO_TOKEN events), as far as Keycloak's event store remembers; null when none is recorded */
+            lastUsedAt: string | null;
+            /** @description read-only: while a regenerated-out secret is still accepted (a grace period), when Keycloak stops accepting it; null when only the current secret works */
+            previousSecretExpiresAt: string | null;
         } & {
             secret: string;
         };
@@ -298,6 +346,8 @@ export interface components {
             roles: string[];
             enabled: boolean;
             createdAt: string | null;
+            /** @description read-only: when Keycloak last issued a token to the client (its CLIENT_LOGIN and CODE_TO_TOKEN events), as far as Keycloak's event store remembers; null when none is recorded */
+            lastUsedAt: string | null;
         };
         Limit: {
             maxApiClients: number;
@@ -305,6 +355,18 @@ export interface components {
         };
         Secret: {
             secret: string;
+        };
+        /**
+         * @example {
+         *       "secret": "fT0a9Y3pLq2sVxZk8RbN4cWe6HdJ1uMg",
+         *       "previousSecretExpiresAt": "2026-11-23T16:50:00.000Z"
+         *     }
+         */
+        RotatedSecret: {
+            /** @description the new secret */
+            secret: string;
+            /** @description read-only: while a regenerated-out secret is still accepted (a grace period), when Keycloak stops accepting it; null when only the current secret works */
+            previousSecretExpiresAt: string | null;
         };
     };
     responses: never;
@@ -1659,9 +1721,272 @@ export interface operations {
             };
             cookie?: never;
         };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "gracePeriodSeconds": 86400
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description how long Keycloak keeps accepting the previous secret, in seconds (0 to 604800); 0: refused at once
+                     * @default 0
+                     */
+                    gracePeriodSeconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The new secret, and when the previous one stops */
+            200: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description `no-store`: the answer carries a secret */
+                    "cache-control"?: "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            /** @description Bad request: validation-failed or client-id-immutable */
+            400: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized: no bearer token, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description The bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden: the token may not act on this account or route */
+            403: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not-found */
+            404: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description payload-too-large */
+            413: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported-media-type */
+            415: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate-limited, with Retry-After */
+            429: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal-error */
+            500: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description keycloak-unavailable (with Retry-After) or overloaded */
+            503: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endSecretGracePeriod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example acme */
+                accountId: string;
+                /**
+                 * @description `{accountId}_` followed by one or more of `[A-Za-z0-9._-]`
+                 * @example acme_reporting-job
+                 */
+                clientId: string;
+            };
+            cookie?: never;
+        };
         requestBody?: never;
         responses: {
-            /** @description The secret */
+            /** @description The previous secret is refused */
+            204: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: validation-failed or client-id-immutable */
+            400: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized: no bearer token, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description The bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden: the token may not act on this account or route */
+            403: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not-found */
+            404: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate-limited, with Retry-After */
+            429: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal-error */
+            500: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description keycloak-unavailable (with Retry-After) or overloaded */
+            503: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invalidateApiClient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example acme */
+                accountId: string;
+                /**
+                 * @description `{accountId}_` followed by one or more of `[A-Za-z0-9._-]`
+                 * @example acme_reporting-job
+                 */
+                clientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret */
             200: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */

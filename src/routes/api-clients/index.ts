@@ -235,46 +235,4 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => service.bulkDelete(request.params.accountId, request.body.clientIds),
   );
-
-  /** Reveal and regenerate: an admin's call that answers a secret, never to be cached. */
-  const secretOptions = (audit: string, operationId: string, summary: string, description: string) => ({
-    config: { access: 'write' as const, audit },
-    schema: {
-      tags: ['secrets'],
-      security,
-      operationId,
-      summary,
-      description,
-      params: ClientParams,
-      response: { 200: success(Type.Ref('Secret'), 'The secret', 'cache-control'), ...problems(404) },
-    },
-  });
-  const noStore = (reply: FastifyReply, secret: string) => {
-    reply.header('cache-control', 'no-store');
-    return { secret };
-  };
-
-  app.get(
-    '/accounts/:accountId/api-clients/:clientId/secret',
-    secretOptions(
-      'api-client.secret.reveal',
-      'revealSecret',
-      'Reveal the current secret',
-      'Forbidden when the service runs with SECRET_REVEAL_ENABLED=false.',
-    ),
-    async (request, reply) =>
-      noStore(reply, await service.revealSecret(request.params.accountId, request.params.clientId)),
-  );
-
-  app.post(
-    '/accounts/:accountId/api-clients/:clientId/secret',
-    secretOptions(
-      'api-client.secret.regenerate',
-      'regenerateSecret',
-      'Regenerate the secret',
-      "Keycloak's token endpoint refuses the previous secret at once.",
-    ),
-    async (request, reply) =>
-      noStore(reply, await service.regenerateSecret(request.params.accountId, request.params.clientId)),
-  );
 };
