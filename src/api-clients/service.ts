@@ -1,6 +1,7 @@
 // The API clients domain, SPEC §2–§4: a table of contents over the rooms that do the work.
 // Routes call these functions with an account the caller was already allowed to act on and a
 // body read once (input.ts).
+import { createHash } from 'node:crypto';
 import { ProblemError } from '../http/problem.js';
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { createLocks, type LockOptions } from './account-lock.js';
@@ -12,7 +13,7 @@ import { assertValid, type BodyInput } from './input.js';
 import { createLimits } from './limits.js';
 import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, toCreatePlan, toSummary } from './mapping.js';
 import { clientIdErrors, type RuleContext } from './rules.js';
-import type { ApiClientSummary, Limit, Scope } from './schema.js';
+import { type ApiClientSummary, type Limit, MAX_TEXT, type Scope } from './schema.js';
 import { createServiceClientRoles } from './service-client.js';
 import type { UrlSafetyOptions } from './url-safety.js';
 import { checkPrecondition, type Versioned, versioned } from './versioning.js';
@@ -93,14 +94,23 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   async function prepareUpdate(accountId: string, clientId: string, input: BodyInput, ifMatch?: string) {
     const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
     const current = fromClientRepresentation(loaded.rep, catalogue.names);
-    checkPrecondition(current, ifMatch);
     const fields = input.over(fieldsOf(current));
+    // bad input first: a request that is wrong whatever the client's version gets 400, not 412
     assertValid(fields, input, ruleContext(accountId, catalogue, { kept: current.scopes, clientId }));
+    checkPrecondition(current, ifMatch);
     return { loaded, catalogue, current, fields };
   }
 
-  /** Account locks are `lock.<account>`, client locks `lock.<clientId>`: an account id has no "_", a clientId has. */
-  const lockOf = (name: string) => `lock.${name}`;
+  /**
+   * Account locks are `lock.<account>`, client locks `lock.<clientId>`: an account id has no "_", a
+   * clientId has. Keycloak's role names are at most 255 characters (KEYCLOAK_ROLE.NAME; a longer one
+   * fails with a database error), so a longer clientId's lock is `lock.#<sha256>`: "#" is in
+   * neither an account id nor a clientId.
+   */
+  const lockOf = (name: string) =>
+    `lock.${name}`.length <= MAX_TEXT
+      ? `lock.${name}`
+      : `lock.#${createHash('sha256').update(name).digest('hex')}`;
 
   return {
     async list(accountId: string, query: ListOptions) {
