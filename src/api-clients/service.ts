@@ -109,13 +109,14 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   async function prepareUpdate(accountId: string, clientId: string, input: BodyInput, ifMatch?: string) {
     const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
     const { held, client: current } = await read(loaded, catalogue.names);
-    checkPrecondition(current, ifMatch);
     const fields = input.over(fieldsOf(current));
+    // bad input first: a request that is wrong whatever the client's version gets 400, not 412
     assertValid(
       fields,
       input,
       ruleContext(accountId, catalogue, { kept: current.scopes, clientId, heldRoles: current.roles }),
     );
+    checkPrecondition(current, ifMatch);
     return { loaded, catalogue, held, current, fields };
   }
 

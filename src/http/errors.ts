@@ -149,7 +149,23 @@ export const errorHandling = fp(
     app.setErrorHandler((error: FastifyError, request, reply) =>
       answerError(request, reply, classify(error, isUnavailable), error),
     );
-    app.setNotFoundHandler((request, reply) => {
+    // Fastify refuses a QUERY without Content-Type (RFC 10008) with 400 before the not-found
+    // handler runs; a path or method no route has is 404 or 405 whatever the body (found by the
+    // fuzz run). preParsing runs after every onRequest hook, so the answer has all its headers.
+    app.addHook('preParsing', async (request, reply) => {
+      if (request.is404 ? request.method === 'QUERY' : isShadowed(request)) return unrouted(request, reply);
+    });
+    app.setNotFoundHandler(unrouted);
+
+    /** A route matched, but the path is another route's literal path: PUT .../bulk-delete is 405, not a clientId. */
+    function isShadowed(request: FastifyRequest): boolean {
+      const pattern = request.routeOptions.url;
+      // '*' is the CORS preflight route, on every path
+      if (pattern === undefined || pattern === '*' || !pattern.includes(':')) return false;
+      return !routes.allowed(request.url.split('?')[0] ?? '').includes(request.method);
+    }
+
+    function unrouted(request: FastifyRequest, reply: FastifyReply) {
       const path = request.url.split('?')[0] ?? '';
       const allowed = routes.allowed(path);
       if (allowed.length === 0) {
@@ -166,7 +182,7 @@ export const errorHandling = fp(
           headers: { allow: allowed.join(', ') },
         }),
       );
-    });
+    }
   },
   { name: 'error-handling' },
 );

@@ -20,9 +20,21 @@ export function createRouteTable() {
         methods.add(one);
       }
     },
-    /** The methods the path has, sorted; empty when no route has the path. */
+    /**
+     * The methods the path has, sorted; empty when no route has the path. Only the most specific
+     * patterns that match count: `.../api-clients/bulk-delete` is the bulk-delete resource, and the
+     * pattern `.../api-clients/{clientId}`, which only happens to match it too, adds no method.
+     */
     allowed(path: string): string[] {
-      return [...methods].filter((method) => router.find(method as FindMyWay.HTTPMethod, path)).sort();
+      const found = [...methods].flatMap((method) => {
+        const match = router.find(method as FindMyWay.HTTPMethod, path);
+        return match ? [{ method, params: Object.keys(match.params).length }] : [];
+      });
+      const fewest = Math.min(...found.map((one) => one.params));
+      return found
+        .filter((one) => one.params === fewest)
+        .map((one) => one.method)
+        .sort();
     },
   };
 }

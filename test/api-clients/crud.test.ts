@@ -170,6 +170,14 @@ describe('the API client resource over HTTP', () => {
     expect(stale.status).toBe(412);
     expect(stale.body.type).toBe('urn:api-clients:problem:precondition-failed');
     expect((await t.call('GET', clientUrl(account, clientId), { token })).headers.etag).toBe(etag);
+    // a body that is wrong whatever the version: 400 naming the field, before If-Match (found by the fuzz run)
+    const staleAndBad = await t.call<Problem>('PUT', clientUrl(account, clientId), {
+      token,
+      body: { ...replacement, rootUrl: 'not a url' },
+      headers: { 'if-match': 'W/"not-the-etag"' },
+    });
+    expect(staleAndBad.status).toBe(400);
+    expect(staleAndBad.body.errors?.map((e) => `${e.in}${e.pointer}`)).toEqual(['body/rootUrl']);
 
     const replaced = await t.call<Resource>('PUT', clientUrl(account, clientId), {
       token,
