@@ -117,7 +117,16 @@ describe('answers the framework gives', () => {
     });
     expect(patched.status).toBe(200);
     expect((await keycloakClient(clientId))?.name).toBe('Longest');
-    const { clientId: _, secret: __, accountId: ___, createdAt: ____, ...fields } = created.body;
+    // PUT takes the editable fields: not the read-only ones a create answers with
+    const {
+      clientId: _,
+      secret: __,
+      accountId: ___,
+      createdAt: ____,
+      lastUsedAt: _____,
+      previousSecretExpiresAt: ______,
+      ...fields
+    } = created.body;
     const replaced = await t.call('PUT', clientUrl(account, clientId), {
       ...auth,
       body: { ...fields, displayName: 'Replaced' },
