@@ -30,6 +30,7 @@ import {
   waitForRealm,
 } from './lib/keycloak-local.js';
 import { type KeycloakOnPostgres, startKeycloakOnPostgres } from './lib/postgres-local.js';
+import { fail, killGroup, sayer } from './lib/process.js';
 
 const minimumNode = [22, 12];
 const preferredKeycloakPort = 8080;
@@ -47,26 +48,7 @@ let keycloak: RunningKeycloak | undefined;
 let onPostgres: KeycloakOnPostgres | undefined;
 let service: ChildProcess | undefined;
 const shutdown = new AbortController();
-
-function say(message: string): void {
-  process.stderr.write(`[dev] ${message}\n`);
-}
-
-function fail(message: string): never {
-  process.stderr.write(`\n${message}\n\n`);
-  process.exit(1);
-}
-
-/** SIGKILL to a process group, synchronously; false when it is gone. */
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const say = sayer('dev');
 
 async function stopService(): Promise<void> {
   const child = service;

@@ -27,6 +27,7 @@ import {
   startLocalKeycloak,
   waitForRealm,
 } from './lib/keycloak-local.js';
+import { fail, killChildGroup, sayer } from './lib/process.js';
 
 const fuzzAccounts = ['fuzz-a', 'fuzz-b'];
 const limitsAccount = 'fuzz-limits';
@@ -49,27 +50,10 @@ let keycloak: RunningKeycloak | undefined;
 let app: FastifyInstance | undefined;
 let fuzzer: ChildProcess | undefined;
 const shutdown = new AbortController();
-
-function say(message: string): void {
-  process.stderr.write(`[fuzz] ${message}\n`);
-}
-
-function fail(message: string): never {
-  process.stderr.write(`\n${message}\n\n`);
-  process.exit(1);
-}
-
-function killGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
-  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // gone already
-  }
-}
+const say = sayer('fuzz');
 
 async function stopAll(): Promise<void> {
-  killGroup(fuzzer, 'SIGKILL');
+  killChildGroup(fuzzer, 'SIGKILL');
   await app?.close();
   await keycloak?.stop();
 }
@@ -77,7 +61,7 @@ async function stopAll(): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (shutdown.signal.aborted) {
-      killGroup(fuzzer, 'SIGKILL');
+      killChildGroup(fuzzer, 'SIGKILL');
       keycloak?.kill();
       process.exit(1);
     }
@@ -87,7 +71,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 process.on('exit', () => {
-  killGroup(fuzzer, 'SIGKILL');
+  killChildGroup(fuzzer, 'SIGKILL');
   keycloak?.kill();
 });
 
@@ -190,7 +174,7 @@ async function runSchemathesis(venv: string, serviceUrl: string, tokenUrl: strin
   const bound = setTimeout(
     () => {
       say(`schemathesis still running ${maxTimeSeconds + 60} s after it started: killing it`);
-      killGroup(child, 'SIGKILL');
+      killChildGroup(child, 'SIGKILL');
     },
     (maxTimeSeconds + 60) * 1000,
   );
