@@ -4,7 +4,7 @@ import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { isNotFound } from '../keycloak/errors.js';
 import { mapLimited } from '../lib/map-limited.js';
 import type { Directory } from './directory.js';
-import type { BulkDeleteStatus } from './schema.js';
+import type { BulkDeleteStatus } from './schema-operations.js';
 
 const CONCURRENCY = 4;
 

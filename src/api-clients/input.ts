@@ -2,7 +2,7 @@
 // errors come from the route; the domain rules add theirs once the fields are known, and both
 // are answered together, so that a caller fixes a form in one round trip. A body that failed the
 // schema is still read, leniently, so that the rules can report every other failing field.
-import { type FieldError, ProblemError } from '../http/problem.js';
+import { type FieldError, PATTERN_REASON, ProblemError } from '../http/problem.js';
 import { DEFAULT_FIELDS } from './mapping.js';
 import { apiClientErrors, normaliseFields, type RuleContext } from './rules.js';
 import type { ApiClientFields, CapabilityType } from './schema.js';
@@ -105,12 +105,24 @@ export function lenientFields(raw: unknown, base: ApiClientFields): ApiClientFie
   };
 }
 
-/** Schema errors first, then the domain's for fields the schema did not already flag. */
+/**
+ * Schema errors first, then the domain's for fields the schema did not already flag. A pattern
+ * the schema states is a coarse copy of a rule (the OpenAPI document shows it to clients): where
+ * a rule names the same field, its reason replaces the pattern's.
+ */
 export function mergeErrors(schemaErrors: FieldError[], domainErrors: FieldError[]): FieldError[] {
-  const flagged = schemaErrors.map((error) => error.pointer);
+  const isPattern = (error: FieldError) => error.reason.startsWith(PATTERN_REASON);
+  const firm = schemaErrors.filter((error) => !isPattern(error));
   const covered = (pointer: string) =>
-    flagged.some((p) => pointer === p || pointer.startsWith(`${p}/`) || p.startsWith(`${pointer}/`));
-  return [...schemaErrors, ...domainErrors.filter((error) => !covered(error.pointer))];
+    firm.some(
+      (e) =>
+        pointer === e.pointer || pointer.startsWith(`${e.pointer}/`) || e.pointer.startsWith(`${pointer}/`),
+    );
+  const domain = domainErrors.filter((error) => !covered(error.pointer));
+  const patterns = schemaErrors.filter(
+    (error) => isPattern(error) && !domain.some((d) => d.pointer === error.pointer),
+  );
+  return [...firm, ...patterns, ...domain];
 }
 
 /** Throws validation-failed with every failing field: the schema's, `extra`, and the rules'. */

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { ACCOUNT_ID_PATTERN, CLIENT_ID_SUFFIX_PATTERN } from './ownership.js';
+import { ACCOUNT_ID_PATTERN, CLIENT_ID_SUFFIX_PATTERN, MANAGED_CLIENT_ID_PATTERN } from './ownership.js';
 
 export { ACCOUNT_ID_PATTERN, CLIENT_ID_SUFFIX_PATTERN };
 /** Keycloak stores these columns as VARCHAR(255): a longer value would fail, not be kept. */
@@ -13,6 +13,25 @@ export const ClientId = Type.String({
   description: '`{accountId}_` followed by one or more of `[A-Za-z0-9._-]`',
   examples: ['acme_reporting-job'],
 });
+
+/** A new client's clientId: the shape of every managed one (the account prefix is checked by rules.ts). */
+const NewClientId = Type.String({ ...ClientId, pattern: MANAGED_CLIENT_ID_PATTERN.source });
+
+/**
+ * The shapes of the URL fields, as JSON Schema patterns that the OpenAPI document shows and a
+ * generated client can check: coarse copies of rules.ts, which says precisely why a value fails
+ * (its reason replaces the pattern's, see mergeErrors in input.ts). Each accepts everything the
+ * rules accept: blank text (stored as null), a lowercase http(s) scheme, no white space.
+ */
+const URL_PATTERNS = {
+  rootUrl: String.raw`^(?:\s*|https?://[^\s/?#\\*]+(?:/[^\s?#*\\]*)?)$`,
+  homeUrl: String.raw`^(?:\s*|/(?!/)[\s\S]*|https?://[^\s/?#\\*]+(?:[/?#][^\s\\]*)?)$`,
+  adminUrl: String.raw`^(?:\s*|https?://\S+)$`,
+  backchannelLogoutUrl: String.raw`^https?://\S+$`,
+  redirectUri: String.raw`^(?:/(?!/)[^\s#]*|https?://[^\s#]+)$`,
+  postLogoutRedirectUri: String.raw`^(?:\+|/(?!/)[^\s#]*|https?://[^\s#]+)$`,
+  webOrigin: String.raw`^(?:\+|\*|https?://[^\s/?#*\\]+)$`,
+};
 
 export const AccountParams = Type.Object({ accountId: AccountId });
 export const ClientParams = Type.Object({ accountId: AccountId, clientId: ClientId });
@@ -29,7 +48,8 @@ export const BackchannelLogout = Type.Object(
   {
     url: Type.String({
       maxLength: MAX_TEXT,
-      description: 'absolute http(s) URL Keycloak posts logout tokens to',
+      pattern: URL_PATTERNS.backchannelLogoutUrl,
+      description: 'absolute https URL Keycloak posts logout tokens to (a public host)',
     }),
     sessionRequired: Type.Boolean({ description: 'include the session id (sid) in the logout token' }),
     revokeOfflineSessions: Type.Boolean({ description: "also revoke the user's offline sessions" }),
@@ -38,21 +58,35 @@ export const BackchannelLogout = Type.Object(
 );
 export type BackchannelLogout = Static<typeof BackchannelLogout>;
 
-const NullableText = (description: string) =>
-  Type.Union([Type.String({ maxLength: MAX_TEXT }), Type.Null()], { description });
-const UriList = (description: string) =>
-  Type.Array(Type.String({ maxLength: MAX_TEXT }), { maxItems: MAX_URIS, description });
+const NullableText = (description: string, pattern?: string) =>
+  Type.Union([Type.String({ maxLength: MAX_TEXT, ...(pattern && { pattern }) }), Type.Null()], {
+    description,
+  });
+const UriList = (description: string, pattern: string) =>
+  Type.Array(Type.String({ maxLength: MAX_TEXT, pattern }), { maxItems: MAX_URIS, description });
 
 /** Every field a caller may set, as PUT takes them (all present). */
 const editable = {
   displayName: NullableText('shown instead of clientId; blank means none'),
   description: NullableText('free text'),
-  rootUrl: NullableText('absolute http(s) URL; relative homeUrl and redirect URIs resolve against it'),
-  homeUrl: NullableText('absolute URL, or a /path resolved against rootUrl'),
-  adminUrl: NullableText('absolute http(s) URL'),
-  redirectUris: UriList('absolute http(s) URLs or /paths; `*` only as the last character, not after `?`'),
-  postLogoutRedirectUris: UriList('like redirectUris, or `+` for every redirect URI; empty means none'),
-  webOrigins: UriList('origins `scheme://host[:port]`, or `+` for the origins of the redirect URIs'),
+  rootUrl: NullableText(
+    'absolute http(s) URL without query, fragment or `*`; relative homeUrl and redirect URIs resolve against it',
+    URL_PATTERNS.rootUrl,
+  ),
+  homeUrl: NullableText('absolute http(s) URL, or a /path resolved against rootUrl', URL_PATTERNS.homeUrl),
+  adminUrl: NullableText('absolute https URL Keycloak calls (a public host)', URL_PATTERNS.adminUrl),
+  redirectUris: UriList(
+    'absolute http(s) URLs or /paths, no fragment; `*` only as the last character, after a `/` and not after `?`',
+    URL_PATTERNS.redirectUri,
+  ),
+  postLogoutRedirectUris: UriList(
+    'like redirectUris, or `+` for every redirect URI; empty means none',
+    URL_PATTERNS.postLogoutRedirectUri,
+  ),
+  webOrigins: UriList(
+    'origins `scheme://host[:port]` as browsers send them, or `+` for the origins of the redirect URIs',
+    URL_PATTERNS.webOrigin,
+  ),
   capabilityTypes: Type.Array(CapabilityType, { minItems: 1, maxItems: 2, uniqueItems: true }),
   backchannelLogout: Type.Union([BackchannelLogout, Type.Null()], { description: 'only with WebApp' }),
   scopes: Type.Array(Type.String({ maxLength: MAX_TEXT }), {
@@ -71,7 +105,7 @@ const editable = {
 
 export const ApiClientCreate = Type.Object(
   {
-    clientId: ClientId,
+    clientId: NewClientId,
     displayName: Type.Optional(editable.displayName),
     description: Type.Optional(editable.description),
     rootUrl: Type.Optional(editable.rootUrl),
@@ -161,7 +195,7 @@ const LastUsedAt = Type.Union([Type.String({ format: 'date-time' }), Type.Null()
   description:
     "read-only: when Keycloak last issued a token to the client (its CLIENT_LOGIN and CODE_TO_TOKEN events), as far as Keycloak's event store remembers; null when none is recorded",
 });
-const PreviousSecretExpiresAt = Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+export const PreviousSecretExpiresAt = Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
   description:
     'read-only: while a regenerated-out secret is still accepted (a grace period), when Keycloak stops accepting it; null when only the current secret works',
 });
@@ -218,105 +252,3 @@ export const ApiClientSummary = Type.Object(
   { $id: 'ApiClientSummary' },
 );
 export type ApiClientSummary = Static<typeof ApiClientSummary>;
-
-export const Limit = Type.Object(
-  {
-    maxApiClients: Type.Integer({ minimum: 0 }),
-    used: Type.Integer({ minimum: 0 }),
-  },
-  { $id: 'Limit' },
-);
-export type Limit = Static<typeof Limit>;
-
-export const ApiClientList = Type.Object({
-  items: Type.Array(Type.Ref('ApiClientSummary')),
-  total: Type.Integer({ description: 'clients matching the search, before pagination' }),
-  limit: Type.Object({ max: Type.Integer(), used: Type.Integer() }),
-});
-
-export const ListQuery = Type.Object(
-  {
-    search: Type.Optional(
-      Type.String({
-        maxLength: MAX_TEXT,
-        description: 'clientId or displayName contains (case-insensitive)',
-      }),
-    ),
-    first: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'rows to skip' })),
-    max: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'rows to answer' }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-export const Secret = Type.Object({ secret: Type.String() }, { $id: 'Secret' });
-
-/** Regenerate's body: optional; no body means no grace period. */
-export const RegenerateRequest = (maxGracePeriodSeconds: number) =>
-  Type.Object(
-    {
-      gracePeriodSeconds: Type.Optional(
-        Type.Integer({
-          minimum: 0,
-          maximum: maxGracePeriodSeconds,
-          default: 0,
-          description: `how long Keycloak keeps accepting the previous secret, in seconds (0 to ${maxGracePeriodSeconds}); 0: refused at once`,
-        }),
-      ),
-    },
-    {
-      additionalProperties: false,
-      examples: [{ gracePeriodSeconds: 86_400 }],
-      // the body may be left out: src/http/docs.ts declares it optional in the OpenAPI document
-      'x-optional-body': true,
-    },
-  );
-
-export const RotatedSecret = Type.Object(
-  {
-    secret: Type.String({ description: 'the new secret' }),
-    previousSecretExpiresAt: PreviousSecretExpiresAt,
-  },
-  {
-    $id: 'RotatedSecret',
-    examples: [
-      { secret: 'fT0a9Y3pLq2sVxZk8RbN4cWe6HdJ1uMg', previousSecretExpiresAt: '2026-11-23T16:50:00.000Z' },
-    ],
-  },
-);
-
-export const BulkDeleteRequest = Type.Object(
-  {
-    clientIds: Type.Array(ClientId, { minItems: 1, maxItems: 100, uniqueItems: true }),
-  },
-  { additionalProperties: false },
-);
-
-export const BulkDeleteStatus = Type.Union([
-  Type.Literal('deleted'),
-  Type.Literal('not-found'),
-  Type.Literal('failed'),
-]);
-export type BulkDeleteStatus = Static<typeof BulkDeleteStatus>;
-
-export const BulkDeleteResult = Type.Object({
-  results: Type.Array(Type.Object({ clientId: Type.String(), status: BulkDeleteStatus })),
-});
-
-export const LimitUpdate = Type.Object(
-  {
-    maxApiClients: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000 }), Type.Null()], {
-      description: 'the account’s own limit; null returns the account to the configured default',
-    }),
-  },
-  { additionalProperties: false },
-);
-
-export const Scope = Type.Object({ name: Type.String(), description: Type.String() });
-export const ScopeList = Type.Object({ items: Type.Array(Scope) });
-export type Scope = Static<typeof Scope>;
-
-export const Role = Type.Object({ name: Type.String(), description: Type.String() });
-export const RoleList = Type.Object({ items: Type.Array(Role) });
-export type Role = Static<typeof Role>;

@@ -14,7 +14,7 @@ import { createLimits } from './limits.js';
 import { type ListOptions, listAccount } from './listing.js';
 import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, rolesOf, toCreatePlan } from './mapping.js';
 import { clientIdErrors, type RuleContext } from './rules.js';
-import type { Limit, Role, Scope } from './schema.js';
+import type { Limit, Role, Scope } from './schema-operations.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './secrets.js';
 import { createServiceClientRoles } from './service-client.js';
 import type { UrlSafetyOptions } from './url-safety.js';

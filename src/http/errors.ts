@@ -1,13 +1,41 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { type FieldError, keycloakUnavailable, ProblemError, toProblem } from './problem.js';
+import { type FieldError, keycloakUnavailable, PATTERN_REASON, ProblemError, toProblem } from './problem.js';
 import type { RouteTable } from './route-table.js';
 
 export interface AjvError {
   instancePath: string;
+  schemaPath?: string;
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+}
+
+/** "#/properties/rootUrl/anyOf/1/type" → the anyOf and the branch whose type did not fit. */
+const BRANCH_TYPE = /^(.*\/anyOf)\/(\d+)\/type$/;
+
+/**
+ * A nullable field is `anyOf [string with a pattern, null]`: a string that misses the pattern
+ * fails both branches, and "must be null" would hide the one failure that matters. A branch's
+ * type mismatch is dropped when another branch of the same anyOf accepted the type and failed
+ * on something else (its pattern, or a member deeper in an object).
+ */
+function withoutDeadBranches(validation: AjvError[]): AjvError[] {
+  const branchOf = (error: AjvError) => {
+    const match = error.keyword === 'type' ? BRANCH_TYPE.exec(error.schemaPath ?? '') : null;
+    return match ? { anyOf: match[1], branch: match[2] } : undefined;
+  };
+  return validation.filter((error) => {
+    const own = branchOf(error);
+    if (!own) return true;
+    return !validation.some(
+      (other) =>
+        other !== error &&
+        other.schemaPath?.startsWith(`${own.anyOf}/`) &&
+        !other.schemaPath.startsWith(`${own.anyOf}/${own.branch}/`) &&
+        branchOf(other)?.anyOf !== own.anyOf,
+    );
+  });
 }
 
 const escapePointer = (segment: string): string => segment.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -18,7 +46,7 @@ export function fieldErrors(validation: AjvError[], part: string | undefined): F
     part === 'params' ? 'path' : part === 'querystring' ? 'query' : part === 'headers' ? 'header' : 'body'
   ) as FieldError['in'];
   const reasons = new Map<string, { types: string[]; other: string[] }>();
-  for (const error of validation) {
+  for (const error of withoutDeadBranches(validation)) {
     let pointer = error.instancePath;
     // anyOf/oneOf restate their branches' failures, which are listed on their own
     if (error.keyword === 'anyOf' || error.keyword === 'oneOf') continue;
@@ -36,6 +64,8 @@ export function fieldErrors(validation: AjvError[], part: string | undefined): F
       entry().other.push(readOnlyFields.has(name) ? 'is read-only' : 'is not a known field');
     } else if (error.keyword === 'type') {
       entry().types.push(String(error.params.type));
+    } else if (error.keyword === 'pattern') {
+      entry().other.push(`${PATTERN_REASON} ${String(error.params.pattern)}`);
     } else if (error.keyword === 'enum') {
       entry().other.push(`must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`);
     } else {

@@ -33,6 +33,9 @@ export const FieldError = Type.Object({
 });
 export type FieldError = Static<typeof FieldError>;
 
+/** How a schema pattern's failure reads; a domain rule on the same field says it better (api-clients/input.ts). */
+export const PATTERN_REASON = 'must match the pattern';
+
 export const Problem = Type.Object(
   {
     type: Type.String({ examples: [problemTypeUri('validation-failed')] }),

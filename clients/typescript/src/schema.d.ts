@@ -290,7 +290,7 @@ export interface components {
             webOrigins: string[];
             capabilityTypes: ("WebApp" | "Script")[];
             backchannelLogout: {
-                /** @description absolute http(s) URL Keycloak posts logout tokens to */
+                /** @description absolute https URL Keycloak posts logout tokens to (a public host) */
                 url: string;
                 /** @description include the session id (sid) in the logout token */
                 sessionRequired: boolean;
@@ -319,7 +319,7 @@ export interface components {
             webOrigins: string[];
             capabilityTypes: ("WebApp" | "Script")[];
             backchannelLogout: {
-                /** @description absolute http(s) URL Keycloak posts logout tokens to */
+                /** @description absolute https URL Keycloak posts logout tokens to (a public host) */
                 url: string;
                 /** @description include the session id (sid) in the logout token */
                 sessionRequired: boolean;
@@ -642,22 +642,22 @@ export interface operations {
                     displayName?: string | null;
                     /** @description free text */
                     description?: string | null;
-                    /** @description absolute http(s) URL; relative homeUrl and redirect URIs resolve against it */
+                    /** @description absolute http(s) URL without query, fragment or `*`; relative homeUrl and redirect URIs resolve against it */
                     rootUrl?: string | null;
-                    /** @description absolute URL, or a /path resolved against rootUrl */
+                    /** @description absolute http(s) URL, or a /path resolved against rootUrl */
                     homeUrl?: string | null;
-                    /** @description absolute http(s) URL */
+                    /** @description absolute https URL Keycloak calls (a public host) */
                     adminUrl?: string | null;
-                    /** @description absolute http(s) URLs or /paths; `*` only as the last character, not after `?` */
+                    /** @description absolute http(s) URLs or /paths, no fragment; `*` only as the last character, after a `/` and not after `?` */
                     redirectUris?: string[];
                     /** @description like redirectUris, or `+` for every redirect URI; empty means none */
                     postLogoutRedirectUris?: string[];
-                    /** @description origins `scheme://host[:port]`, or `+` for the origins of the redirect URIs */
+                    /** @description origins `scheme://host[:port]` as browsers send them, or `+` for the origins of the redirect URIs */
                     webOrigins?: string[];
                     capabilityTypes: ("WebApp" | "Script")[];
                     /** @description only with WebApp */
                     backchannelLogout?: {
-                        /** @description absolute http(s) URL Keycloak posts logout tokens to */
+                        /** @description absolute https URL Keycloak posts logout tokens to (a public host) */
                         url: string;
                         /** @description include the session id (sid) in the logout token */
                         sessionRequired: boolean;
@@ -943,22 +943,22 @@ export interface operations {
                     displayName: string | null;
                     /** @description free text */
                     description: string | null;
-                    /** @description absolute http(s) URL; relative homeUrl and redirect URIs resolve against it */
+                    /** @description absolute http(s) URL without query, fragment or `*`; relative homeUrl and redirect URIs resolve against it */
                     rootUrl: string | null;
-                    /** @description absolute URL, or a /path resolved against rootUrl */
+                    /** @description absolute http(s) URL, or a /path resolved against rootUrl */
                     homeUrl: string | null;
-                    /** @description absolute http(s) URL */
+                    /** @description absolute https URL Keycloak calls (a public host) */
                     adminUrl: string | null;
-                    /** @description absolute http(s) URLs or /paths; `*` only as the last character, not after `?` */
+                    /** @description absolute http(s) URLs or /paths, no fragment; `*` only as the last character, after a `/` and not after `?` */
                     redirectUris: string[];
                     /** @description like redirectUris, or `+` for every redirect URI; empty means none */
                     postLogoutRedirectUris: string[];
-                    /** @description origins `scheme://host[:port]`, or `+` for the origins of the redirect URIs */
+                    /** @description origins `scheme://host[:port]` as browsers send them, or `+` for the origins of the redirect URIs */
                     webOrigins: string[];
                     capabilityTypes: ("WebApp" | "Script")[];
                     /** @description only with WebApp */
                     backchannelLogout: {
-                        /** @description absolute http(s) URL Keycloak posts logout tokens to */
+                        /** @description absolute https URL Keycloak posts logout tokens to (a public host) */
                         url: string;
                         /** @description include the session id (sid) in the logout token */
                         sessionRequired: boolean;
@@ -1269,18 +1269,18 @@ export interface operations {
                     displayName?: string | null;
                     /** @description free text */
                     description?: string | null;
-                    /** @description absolute http(s) URL; relative homeUrl and redirect URIs resolve against it */
+                    /** @description absolute http(s) URL without query, fragment or `*`; relative homeUrl and redirect URIs resolve against it */
                     rootUrl?: string | null;
-                    /** @description absolute URL, or a /path resolved against rootUrl */
+                    /** @description absolute http(s) URL, or a /path resolved against rootUrl */
                     homeUrl?: string | null;
-                    /** @description absolute http(s) URL */
+                    /** @description absolute https URL Keycloak calls (a public host) */
                     adminUrl?: string | null;
                     redirectUris?: string[] | null;
                     postLogoutRedirectUris?: string[] | null;
                     webOrigins?: string[] | null;
                     capabilityTypes?: ("WebApp" | "Script")[];
                     backchannelLogout?: {
-                        /** @description absolute http(s) URL Keycloak posts logout tokens to */
+                        /** @description absolute https URL Keycloak posts logout tokens to (a public host) */
                         url?: string;
                         sessionRequired?: boolean | null;
                         revokeOfflineSessions?: boolean | null;
@@ -1307,18 +1307,18 @@ export interface operations {
                     displayName?: string | null;
                     /** @description free text */
                     description?: string | null;
-                    /** @description absolute http(s) URL; relative homeUrl and redirect URIs resolve against it */
+                    /** @description absolute http(s) URL without query, fragment or `*`; relative homeUrl and redirect URIs resolve against it */
                     rootUrl?: string | null;
-                    /** @description absolute URL, or a /path resolved against rootUrl */
+                    /** @description absolute http(s) URL, or a /path resolved against rootUrl */
                     homeUrl?: string | null;
-                    /** @description absolute http(s) URL */
+                    /** @description absolute https URL Keycloak calls (a public host) */
                     adminUrl?: string | null;
                     redirectUris?: string[] | null;
                     postLogoutRedirectUris?: string[] | null;
                     webOrigins?: string[] | null;
                     capabilityTypes?: ("WebApp" | "Script")[];
                     backchannelLogout?: {
-                        /** @description absolute http(s) URL Keycloak posts logout tokens to */
+                        /** @description absolute https URL Keycloak posts logout tokens to (a public host) */
                         url?: string;
                         sessionRequired?: boolean | null;
                         revokeOfflineSessions?: boolean | null;

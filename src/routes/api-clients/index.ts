@@ -5,14 +5,16 @@ import { type BodyInput, readBody } from '../../api-clients/input.js';
 import {
   AccountParams,
   ApiClientCreate,
-  ApiClientList,
   ApiClientPatch,
   ApiClientReplace,
+  ClientParams,
+} from '../../api-clients/schema.js';
+import {
+  ApiClientList,
   BulkDeleteRequest,
   BulkDeleteResult,
-  ClientParams,
   ListQuery,
-} from '../../api-clients/schema.js';
+} from '../../api-clients/schema-operations.js';
 import { callerSecurity as security } from '../../http/docs.js';
 import { type AjvError, fieldErrors } from '../../http/errors.js';
 import type { FieldError } from '../../http/problem.js';

@@ -1,0 +1,106 @@
+// The schemas of the operations around the resource: listing, limits, secrets, bulk delete and
+// the catalogues (the resource itself is in schema.ts).
+import { type Static, Type } from 'typebox';
+import { ClientId, MAX_TEXT, PreviousSecretExpiresAt } from './schema.js';
+
+export const Limit = Type.Object(
+  {
+    maxApiClients: Type.Integer({ minimum: 0 }),
+    used: Type.Integer({ minimum: 0 }),
+  },
+  { $id: 'Limit' },
+);
+export type Limit = Static<typeof Limit>;
+
+export const ApiClientList = Type.Object({
+  items: Type.Array(Type.Ref('ApiClientSummary')),
+  total: Type.Integer({ description: 'clients matching the search, before pagination' }),
+  limit: Type.Object({ max: Type.Integer(), used: Type.Integer() }),
+});
+
+export const ListQuery = Type.Object(
+  {
+    search: Type.Optional(
+      Type.String({
+        maxLength: MAX_TEXT,
+        description: 'clientId or displayName contains (case-insensitive)',
+      }),
+    ),
+    first: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'rows to skip' })),
+    max: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'rows to answer' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const Secret = Type.Object({ secret: Type.String() }, { $id: 'Secret' });
+
+/** Regenerate's body: optional; no body means no grace period. */
+export const RegenerateRequest = (maxGracePeriodSeconds: number) =>
+  Type.Object(
+    {
+      gracePeriodSeconds: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          maximum: maxGracePeriodSeconds,
+          default: 0,
+          description: `how long Keycloak keeps accepting the previous secret, in seconds (0 to ${maxGracePeriodSeconds}); 0: refused at once`,
+        }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      examples: [{ gracePeriodSeconds: 86_400 }],
+      // the body may be left out: src/http/docs.ts declares it optional in the OpenAPI document
+      'x-optional-body': true,
+    },
+  );
+
+export const RotatedSecret = Type.Object(
+  {
+    secret: Type.String({ description: 'the new secret' }),
+    previousSecretExpiresAt: PreviousSecretExpiresAt,
+  },
+  {
+    $id: 'RotatedSecret',
+    examples: [
+      { secret: 'fT0a9Y3pLq2sVxZk8RbN4cWe6HdJ1uMg', previousSecretExpiresAt: '2026-11-23T16:50:00.000Z' },
+    ],
+  },
+);
+
+export const BulkDeleteRequest = Type.Object(
+  {
+    clientIds: Type.Array(ClientId, { minItems: 1, maxItems: 100, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkDeleteStatus = Type.Union([
+  Type.Literal('deleted'),
+  Type.Literal('not-found'),
+  Type.Literal('failed'),
+]);
+export type BulkDeleteStatus = Static<typeof BulkDeleteStatus>;
+
+export const BulkDeleteResult = Type.Object({
+  results: Type.Array(Type.Object({ clientId: Type.String(), status: BulkDeleteStatus })),
+});
+
+export const LimitUpdate = Type.Object(
+  {
+    maxApiClients: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000 }), Type.Null()], {
+      description: 'the account’s own limit; null returns the account to the configured default',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const Scope = Type.Object({ name: Type.String(), description: Type.String() });
+export const ScopeList = Type.Object({ items: Type.Array(Scope) });
+export type Scope = Static<typeof Scope>;
+
+export const Role = Type.Object({ name: Type.String(), description: Type.String() });
+export const RoleList = Type.Object({ items: Type.Array(Role) });
+export type Role = Static<typeof Role>;
