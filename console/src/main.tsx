@@ -121,6 +121,9 @@ function Console({ config, initial }: { config: ConsoleConfig; initial: Session 
   const canWrite = roles.includes('api-clients-admin') || roles.includes('platform-admin');
   const account = route.account ?? accounts[0];
   const user = String(initial.claims.preferred_username ?? initial.claims.sub ?? '');
+  // a result belongs to the view it happened in
+  const view = window.location.hash;
+  useEffect(() => setMessage(''), [view]);
   const announce: Announce = (text) => {
     // a repeated message is announced again
     setMessage('');

@@ -257,6 +257,14 @@ describe('the console in a browser', () => {
     await visible(page.getByText('2 / 5 API clients used'));
     expect(await unnamedControls()).toEqual([]);
     await shot('list');
+    // search: clientId or display name contains
+    await page.getByLabel('Search', { exact: true }).fill('nightly');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await textOf(page.getByRole('navigation', { name: 'Pages' })).toContain('1–1 of 1');
+    expect(await page.getByRole('row', { name: new RegExp(other) }).count()).toBe(0);
+    await page.getByLabel('Search', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await textOf(page.getByRole('navigation', { name: 'Pages' })).toContain('1–2 of 2');
 
     await page.getByRole('checkbox', { name: `Select ${clientId}` }).check();
     await page.getByRole('checkbox', { name: `Select ${other}` }).check();

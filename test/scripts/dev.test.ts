@@ -155,7 +155,7 @@ describe('npm run dev: ports', () => {
     }
   });
 
-  it('on another port than 3000, Swagger UI can log in: Keycloak accepts that redirect URI', async () => {
+  it('on another port than 3000, Swagger UI and the console can log in: Keycloak accepts those redirect URIs', async () => {
     const port = await freePort();
     const redirect = `http://localhost:${port}/docs/static/oauth2-redirect.html`;
     expect(await authorizeStatus(redirect)).toBe(400); // not yet registered: Keycloak refuses it
