@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The API Clients service as a container image: one stage compiles the TypeScript sources, one
-# installs the production dependencies, the last holds only those and the compiled JavaScript.
+# installs the production dependencies, the last holds only those, the compiled JavaScript and
+# the console's static files.
 #
 #   docker build -t api-clients-service .
 #   docker run --rm -p 3000:3000 -e KEYCLOAK_URL=http://keycloak:8080 \
@@ -17,6 +18,10 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # Compiled to plain JavaScript: no TypeScript loader at run time (about 30 MB less RSS).
 RUN npx tsc -p tsconfig.build.json
+# The reference console (/console): static files in dist/console, built with Vite over the typed client
+COPY console ./console
+COPY clients/typescript/src ./clients/typescript/src
+RUN npx vite build --config console/vite.config.ts
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

@@ -1,7 +1,8 @@
 // npm run dev [-- --watch] [-- --keycloak-port N] [-- --postgres]: the quick start. Checks the service's port,
 // starts the pinned Keycloak from the local distribution (or uses KEYCLOAK_URL), lets the Swagger
-// UI client log in on the service's port, then runs the service (src/main.ts) on
-// http://localhost:$PORT with Swagger UI at /docs. With --watch, a code change restarts the
+// UI and console clients log in on the service's port, then runs the service (src/main.ts) on
+// http://localhost:$PORT with Swagger UI at /docs and the console at /console (built first when
+// missing or older than its sources). With --watch, a code change restarts the
 // service only; Keycloak stays up. With --postgres (or KEYCLOAK_DB=postgres), Keycloak runs on a
 // PostgreSQL server of its own (scripts/lib/postgres-local.ts; a fresh database each time).
 //
@@ -16,7 +17,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import KeycloakAdminClient from '@keycloak/keycloak-admin-client';
-import { loadConfig } from '../src/config.js';
+import { type Config, loadConfig } from '../src/config.js';
+import { buildConsole, consoleBuildStale } from './lib/console-build.js';
 import {
   bootstrapAdmin,
   freePort,
@@ -146,6 +148,11 @@ async function main(): Promise<void> {
         `Stop that process, or run the service on another port: PORT=${config.port + 1} npm run dev`,
     );
 
+  if (consoleBuildStale()) {
+    say('building the console (console/ into dist/console)');
+    await buildConsole();
+  }
+
   let keycloakUrl = serviceEnv.KEYCLOAK_URL;
   if (keycloakUrl) {
     say(`using KEYCLOAK_URL=${keycloakUrl}`);
@@ -172,7 +179,14 @@ async function main(): Promise<void> {
     keycloakUrl = keycloak.url;
   }
   if (!keycloakUrl) throw new Error('no Keycloak started');
-  await allowDocsLogin(keycloakUrl, config.auth.docsClientId, config.port);
+  await allowLogin(
+    keycloakUrl,
+    config.auth.docsClientId,
+    'Swagger UI',
+    '/docs/static/oauth2-redirect.html',
+    config,
+  );
+  await allowLogin(keycloakUrl, config.auth.consoleClientId, 'Console', '/console/', config);
 
   service = spawn(process.execPath, serviceArgs(args.watch ?? false), {
     cwd: projectRoot,
@@ -190,7 +204,7 @@ async function main(): Promise<void> {
   const base = `http://localhost:${config.port}`;
   await waitForService(`http://${probeHost(config.host)}:${config.port}/healthz`);
   console.log(`
-API Clients service: ${base}   (Swagger UI: ${base}/docs)
+API Clients service: ${base}   (Swagger UI: ${base}/docs, console: ${base}/console)
 Keycloak:            ${keycloakUrl}   (admin console: admin / admin)
 Demo users (password = username): alice (admin of acme), victor (viewer of acme),
   gina (admin of globex), mira (viewer of acme and globex), paula (platform admin)
@@ -242,28 +256,33 @@ async function waitForService(healthUrl: string): Promise<void> {
 }
 
 /**
- * Swagger UI logs in through the realm's docs client, whose redirect URIs name port 3000. On
- * another port, add that port's redirect URIs through the admin API with the bootstrap admin
- * (a development Keycloak only; a Keycloak of KEYCLOAK_URL may refuse, then say what to add).
+ * Swagger UI and the console log in through the realm's docs and console clients, whose redirect
+ * URIs name port 3000. On another port, add that port's redirect URIs through the admin API with
+ * the bootstrap admin (a development Keycloak only; a Keycloak of KEYCLOAK_URL may refuse, then
+ * say what to add).
  */
-async function allowDocsLogin(keycloakUrl: string, docsClientId: string, port: number): Promise<void> {
-  const wanted = ['localhost', '127.0.0.1'].map(
-    (host) => `http://${host}:${port}/docs/static/oauth2-redirect.html`,
-  );
+async function allowLogin(
+  keycloakUrl: string,
+  clientId: string,
+  page: string,
+  path: string,
+  config: Config,
+): Promise<void> {
+  const wanted = ['localhost', '127.0.0.1'].map((host) => `http://${host}:${config.port}${path}`);
   try {
     const admin = new KeycloakAdminClient({ baseUrl: keycloakUrl, realmName: 'master' });
     await admin.auth({ grantType: 'password', clientId: 'admin-cli', ...bootstrapAdmin });
     admin.setConfig({ realmName });
-    const [client] = await admin.clients.find({ clientId: docsClientId });
-    if (!client?.id) throw new Error(`no client ${docsClientId} in realm ${realmName}`);
+    const [client] = await admin.clients.find({ clientId });
+    if (!client?.id) throw new Error(`no client ${clientId} in realm ${realmName}`);
     const redirectUris = client.redirectUris ?? [];
     const missing = wanted.filter((uri) => !redirectUris.includes(uri));
     if (missing.length === 0) return;
     await admin.clients.update({ id: client.id }, { ...client, redirectUris: [...redirectUris, ...missing] });
-    say(`Swagger UI login: ${docsClientId} now accepts ${missing.join(' and ')}`);
+    say(`${page} login: ${clientId} now accepts ${missing.join(' and ')}`);
   } catch (error) {
     say(
-      `Swagger UI login may fail on port ${port}: could not update ${docsClientId} (${(error as Error).message}); ` +
+      `${page} login may fail on port ${config.port}: could not update ${clientId} (${(error as Error).message}); ` +
         `add ${wanted.join(' and ')} to its valid redirect URIs`,
     );
   }

@@ -11,6 +11,7 @@ import { authPlugin } from './auth/plugin.js';
 import type { TokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
 import { auditPlugin } from './http/audit.js';
+import { consolePlugin } from './http/console.js';
 import { docsPlugin } from './http/docs.js';
 import { errorHandling, frameworkRefusal } from './http/errors.js';
 import { loggerOptions, requestLogPlugin } from './http/logger.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Lock timing instead of the one derived from the Keycloak timeout (fault tests). */
   lock?: LockOptions;
+  /** The built console's folder instead of dist/console (tests: one that is not built). */
+  consoleDir?: string;
 }
 
 /** Fastify takes a hop count too, but its types do not say so: the same rule as a function. */
@@ -117,6 +120,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   );
 
   await app.register(healthRoutes);
+  await app.register(consolePlugin, { config, dir: deps.consoleDir });
   await app.register(
     async (v1) => {
       await v1.register(apiClientRoutes);

@@ -29,6 +29,8 @@ export const EnvSchema = Type.Object({
   AUTH_ACCOUNT_CLAIM: Type.String({ minLength: 1, default: 'account_id' }),
   /** Public client used by Swagger UI's Authorize button. */
   DOCS_CLIENT_ID: Type.String({ minLength: 1, default: 'api-clients-docs' }),
+  /** Public client the reference console (/console) logs in with. */
+  CONSOLE_CLIENT_ID: Type.String({ minLength: 1, default: 'api-clients-console' }),
   DEFAULT_MAX_API_CLIENTS: Type.Integer({ minimum: 0, maximum: 10_000, default: 5 }),
   /** How long a replica keeps an account's limit before reading it from Keycloak again. */
   LIMIT_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
@@ -125,6 +127,7 @@ export function toConfig(env: Env) {
       rolesClaim: env.AUTH_ROLES_CLAIM,
       accountClaim: env.AUTH_ACCOUNT_CLAIM,
       docsClientId: env.DOCS_CLIENT_ID,
+      consoleClientId: env.CONSOLE_CLIENT_ID,
     },
     limits: { defaultMaxApiClients: env.DEFAULT_MAX_API_CLIENTS, cacheTtlMs: env.LIMIT_CACHE_TTL_MS },
     secretRevealEnabled: env.SECRET_REVEAL_ENABLED,

@@ -18,9 +18,11 @@ const SECRET_ROTATION_ATTRIBUTE = 'api-clients.secret-rotation';
 const OFFLINE_ACCESS = 'offline_access';
 /** The public client of the service's Swagger UI (DOCS_CLIENT_ID). */
 const DOCS_CLIENT_ID = 'api-clients-docs';
+/** The public client of the service's reference console (CONSOLE_CLIENT_ID). */
+const CONSOLE_CLIENT_ID = 'api-clients-console';
 
 export interface SetupOptions {
-  /** The service's public base URL: its Swagger UI redirect URI goes onto the docs client. */
+  /** The service's public base URL: its Swagger UI and console redirect URIs go onto the docs and console clients. */
   docsUrl?: string;
   /** Leave offline_access on the managed clients. */
   allowOfflineAccess?: boolean;
@@ -135,9 +137,9 @@ export async function applyRealmSetup(
     }
   }
 
-  // Clients: the service's own (Keycloak generates its secret) and the docs client
+  // Clients: the service's own (Keycloak generates its secret), the docs and the console clients
   for (const wanted of setup.clients) {
-    const client = withDocsUrl(wanted, options.docsUrl);
+    const client = withServiceUrl(wanted, options.docsUrl);
     const { defaultClientScopes = [], ...rep } = client;
     const [found] = await kc.clients.find({ clientId: client.clientId, first: 0, max: 1 });
     if (!found?.id) {
@@ -262,13 +264,20 @@ export async function applyRealmSetup(
   return result;
 }
 
-/** The docs client gets the Swagger UI redirect URI of the service's public URL. */
-function withDocsUrl(client: ClientData, docsUrl: string | undefined): ClientData {
-  if (!docsUrl || client.clientId !== DOCS_CLIENT_ID) return client;
-  const base = docsUrl.replace(/\/+$/, '');
+/** The pages of the service's public URL that log in: Swagger UI and the console, per client. */
+const loginPages: Record<string, string> = {
+  [DOCS_CLIENT_ID]: '/docs/static/oauth2-redirect.html',
+  [CONSOLE_CLIENT_ID]: '/console/',
+};
+
+/** The docs and console clients get the redirect URI of their page under the service's public URL. */
+function withServiceUrl(client: ClientData, serviceUrl: string | undefined): ClientData {
+  const page = loginPages[client.clientId];
+  if (!serviceUrl || !page) return client;
+  const base = serviceUrl.replace(/\/+$/, '');
   return {
     ...client,
-    redirectUris: union(client.redirectUris, [`${base}/docs/static/oauth2-redirect.html`]),
+    redirectUris: union(client.redirectUris, [`${base}${page}`]),
     webOrigins: union(client.webOrigins, ['+']),
   };
 }

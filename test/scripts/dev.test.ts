@@ -70,10 +70,10 @@ function commandOf(pid: number): string {
   }
 }
 
-/** Refused or not: Keycloak's own authorization endpoint, for the Swagger UI client and a redirect URI. */
-async function authorizeStatus(redirectUri: string): Promise<number> {
+/** Refused or not: Keycloak's own authorization endpoint, for a login client (Swagger UI's by default) and a redirect URI. */
+async function authorizeStatus(redirectUri: string, clientId = 'api-clients-docs'): Promise<number> {
   const query = new URLSearchParams({
-    client_id: 'api-clients-docs',
+    client_id: clientId,
     response_type: 'code',
     redirect_uri: redirectUri,
     scope: 'openid',
@@ -133,10 +133,12 @@ describe('npm run dev: ports', () => {
     const admin = new KeycloakAdminClient({ baseUrl: keycloakUrl(), realmName: 'master' });
     await admin.auth({ grantType: 'password', clientId: 'admin-cli', ...bootstrapAdmin });
     admin.setConfig({ realmName: realm });
-    const [client] = await admin.clients.find({ clientId: 'api-clients-docs' });
-    if (!client?.id) return;
-    const redirectUris = (client.redirectUris ?? []).filter((uri) => !addedRedirects.includes(uri));
-    await admin.clients.update({ id: client.id }, { ...client, redirectUris });
+    for (const clientId of ['api-clients-docs', 'api-clients-console']) {
+      const [client] = await admin.clients.find({ clientId });
+      if (!client?.id) continue;
+      const redirectUris = (client.redirectUris ?? []).filter((uri) => !addedRedirects.includes(uri));
+      await admin.clients.update({ id: client.id }, { ...client, redirectUris });
+    }
   });
 
   it('a taken service port stops it with a clear message before Keycloak boots', async () => {
@@ -153,17 +155,24 @@ describe('npm run dev: ports', () => {
     }
   });
 
-  it('on another port than 3000, Swagger UI can log in: Keycloak accepts that redirect URI', async () => {
+  it('on another port than 3000, Swagger UI and the console can log in: Keycloak accepts those redirect URIs', async () => {
     const port = await freePort();
     const redirect = `http://localhost:${port}/docs/static/oauth2-redirect.html`;
     expect(await authorizeStatus(redirect)).toBe(400); // not yet registered: Keycloak refuses it
     const run = dev([], { KEYCLOAK_URL: keycloakUrl(), PORT: String(port), LOG_LEVEL: 'info' });
     addedRedirects.push(redirect, `http://127.0.0.1:${port}/docs/static/oauth2-redirect.html`);
+    const consoleRedirect = `http://localhost:${port}/console/`;
+    addedRedirects.push(consoleRedirect, `http://127.0.0.1:${port}/console/`);
     await waitForOutput(run, /Press Ctrl-C/, 60_000);
     const service = await serviceGroup(run);
     expect(await authorizeStatus(redirect)).toBe(200);
+    expect(await authorizeStatus(consoleRedirect, 'api-clients-console')).toBe(200);
     const docs = await fetch(`http://127.0.0.1:${port}/docs/static/index.html`);
     expect(docs.status).toBe(200);
+    // the console, built by dev when missing or stale
+    const page = await fetch(`http://127.0.0.1:${port}/console/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="app">');
     process.kill(-run.pid, 'SIGINT');
     expect(await exitWithin(run, 30_000)).toBe(0);
     expect(await groupGone(service, 10_000)).toEqual([]);

@@ -240,7 +240,12 @@ describe('npm run setup-realm on a realm it did not create', () => {
     const added = (key: 'clients' | 'scopes' | 'roles' | 'users') =>
       names(afterFirst[key]).filter((name) => !names(before[key]).includes(name));
     // admin-permissions: Keycloak's own, made when the setup switches admin permissions on
-    expect(added('clients').sort()).toEqual(['admin-permissions', 'api-clients-docs', 'api-clients-service']);
+    expect(added('clients').sort()).toEqual([
+      'admin-permissions',
+      'api-clients-console',
+      'api-clients-docs',
+      'api-clients-service',
+    ]);
     expect(added('scopes').sort()).toEqual(['api-clients-caller', 'datahub-api', 'push-data']);
     expect(added('roles').sort()).toEqual(['api-clients-admin', 'api-clients-viewer', 'platform-admin']);
     expect(added('users')).toEqual([]);
@@ -254,6 +259,9 @@ describe('npm run setup-realm on a realm it did not create', () => {
     ]);
     const docs = afterFirst.clients.find((c) => c.clientId === 'api-clients-docs');
     expect(docs?.redirectUris).toEqual(['https://api-clients.example.com/docs/static/oauth2-redirect.html']);
+    const consoleClient = afterFirst.clients.find((c) => c.clientId === 'api-clients-console');
+    expect(consoleClient?.redirectUris).toEqual(['https://api-clients.example.com/console/']);
+    expect(consoleClient?.publicClient).toBe(true);
     expect(afterFirst.groups).toEqual(before.groups);
   });
 

@@ -1,0 +1,331 @@
+// The reference console in a real browser: Debian's chromium driven by playwright-core, against
+// the service listening on a free port and the run's real Keycloak. A demo user logs in through
+// Keycloak's own login page; what the page claims (a secret copied, a regenerate with a grace
+// period, a delete) is checked at Keycloak's token endpoint. Screenshots go to .cache/console-screenshots/
+// (docs/console/ with CONSOLE_SCREENSHOTS=docs/console).
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../scripts/lib/keycloak-local.js';
+import { buildApp } from '../../src/app.js';
+import { masterAdmin } from '../security/realm-admin.js';
+import { clientCredentialsToken, testConfig, userToken } from '../support/keycloak.js';
+
+const CONSOLE_CLIENT = 'api-clients-console';
+const ACCOUNT = 'acme';
+// the README's pictures are rewritten on demand (CONSOLE_SCREENSHOTS=docs/console); a plain run keeps
+// its screenshots out of the tree
+const screenshots = join(
+  projectRoot,
+  process.env.CONSOLE_SCREENSHOTS ?? join('.cache', 'console-screenshots'),
+);
+
+/** Debian's chromium (.ci/run installs it), or CHROMIUM_PATH. */
+function chromiumPath(): string {
+  const found = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+    (path) => path && existsSync(path),
+  );
+  if (!found)
+    throw new Error(
+      "no chromium: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH",
+    );
+  return found;
+}
+
+let app: FastifyInstance;
+let base: string;
+let browser: Browser | undefined;
+let context: BrowserContext;
+let page: Page;
+let addedRedirect: string;
+
+/** The service's own API as alice (admin of acme), for setting up and looking behind the page. */
+async function asAlice(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${base}/v1/accounts/${ACCOUNT}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${await userToken('alice')}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
+async function accountClientIds(): Promise<string[]> {
+  const answer = (await (await asAlice('GET', '/api-clients?max=100')).json()) as {
+    items: { clientId: string }[];
+  };
+  return answer.items.map((item) => item.clientId);
+}
+
+async function setLimit(maxApiClients: number | null): Promise<void> {
+  const response = await fetch(`${base}/v1/accounts/${ACCOUNT}/limits`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${await userToken('paula')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ maxApiClients }),
+  });
+  expect(response.status).toBe(200);
+}
+
+// playwright-core has no assertions of its own: wait for the state, then vitest's expect (polled)
+const visible = (locator: Locator) => locator.waitFor({ state: 'visible' });
+const hidden = (locator: Locator) => locator.waitFor({ state: 'hidden' });
+const poll = { timeout: 20_000 };
+const textOf = (locator: Locator) => expect.poll(async () => (await locator.textContent()) ?? '', poll);
+const attributeOf = (locator: Locator, name: string) => expect.poll(() => locator.getAttribute(name), poll);
+/** The accessible description: the text of the elements aria-describedby names. */
+const descriptionOf = (locator: Locator) =>
+  expect.poll(
+    () =>
+      locator.evaluate((element) =>
+        (element.getAttribute('aria-describedby') ?? '')
+          .split(/\s+/)
+          .map((id) => document.getElementById(id)?.textContent ?? '')
+          .join(' '),
+      ),
+    poll,
+  );
+
+/** The whole page; a modal dialog in the viewport only (the backdrop covers the viewport, not the page). */
+const shot = (name: string, fullPage = true) =>
+  page.screenshot({ path: join(screenshots, `${name}.png`), fullPage });
+
+/** Every form control of the page has an accessible name (a label, aria-label or aria-labelledby). */
+async function unnamedControls(): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((element) => {
+        const control = element as HTMLInputElement;
+        if (control.type === 'hidden') return false;
+        const named =
+          (control.labels?.length ?? 0) > 0 ||
+          control.getAttribute('aria-label') ||
+          control.getAttribute('aria-labelledby') ||
+          (element.tagName === 'BUTTON' && element.textContent?.trim());
+        return !named;
+      })
+      .map((element) => element.outerHTML.slice(0, 120)),
+  );
+}
+
+const noHorizontalScroll = () =>
+  page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+
+beforeAll(async () => {
+  mkdirSync(screenshots, { recursive: true });
+  app = await buildApp(testConfig());
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  base = `http://127.0.0.1:${address.port}`;
+  // Keycloak sends the browser back to this port's console only when the client lists it
+  const kc = await masterAdmin();
+  const [client] = await kc.clients.find({ clientId: CONSOLE_CLIENT });
+  if (!client?.id) throw new Error(`no client ${CONSOLE_CLIENT}`);
+  addedRedirect = `${base}/console/`;
+  await kc.clients.update(
+    { id: client.id },
+    { ...client, redirectUris: [...(client.redirectUris ?? []), addedRedirect] },
+  );
+  // acme starts empty, at the default limit
+  const leftovers = await accountClientIds();
+  if (leftovers.length > 0) await asAlice('POST', '/api-clients/bulk-delete', { clientIds: leftovers });
+  await setLimit(null);
+
+  browser = await chromium.launch({ executablePath: chromiumPath() });
+  context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
+  page = await context.newPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  const leftovers = base ? await accountClientIds().catch(() => []) : [];
+  if (leftovers.length > 0) await asAlice('POST', '/api-clients/bulk-delete', { clientIds: leftovers });
+  if (addedRedirect) {
+    const kc = await masterAdmin();
+    const [client] = await kc.clients.find({ clientId: CONSOLE_CLIENT });
+    if (client?.id) {
+      const redirectUris = (client.redirectUris ?? []).filter((uri) => uri !== addedRedirect);
+      await kc.clients.update({ id: client.id }, { ...client, redirectUris });
+    }
+  }
+  await app?.close();
+});
+
+describe('the console in a browser', () => {
+  const clientId = `${ACCOUNT}_console-export`;
+  let firstSecret = '';
+
+  it('logs in through Keycloak (authorization code with PKCE) as a demo user', async () => {
+    await page.goto(`${base}/console`);
+    await shot('login');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    // Keycloak's own login page
+    await page.getByLabel('Username', { exact: true }).fill('alice');
+    await page.getByLabel('Password', { exact: true }).fill('alice');
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await visible(page.getByRole('heading', { name: 'API Clients', level: 1 }));
+    expect(new URL(page.url()).search).toBe(''); // the code is gone from the address bar
+    await visible(page.getByText('Account: acme'));
+    await visible(page.getByText('This account has no API clients yet.'));
+  });
+
+  it('creates a Script client; the copied secret gets a token from Keycloak', async () => {
+    await page.getByRole('link', { name: 'Add API client' }).click();
+    await visible(page.getByRole('heading', { name: 'Add API client' }));
+    await textOf(page.locator('#clientId-prefix')).toBe('acme_');
+    await page.getByLabel('Client ID').fill('console-export');
+    await page.getByLabel('Display Name').fill('Nightly export');
+    await page.getByLabel('Description').fill('Exports the dashboards every night');
+    expect(await page.getByRole('checkbox', { name: 'Script' }).isChecked()).toBe(true);
+    await page.getByRole('checkbox', { name: 'datahub-api' }).check();
+    await page.getByRole('checkbox', { name: 'insights-viewer' }).check();
+    expect(await unnamedControls()).toEqual([]);
+    await shot('create-form');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+
+    await visible(page.getByRole('heading', { name: 'Nightly export' }));
+    expect(await page.getByLabel('Client ID').inputValue()).toBe(clientId);
+    await attributeOf(page.getByLabel('Client ID'), 'readonly').toBe('');
+    const secretField = page.getByLabel('Client secret');
+    await attributeOf(secretField, 'type').toBe('password'); // masked
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await textOf(page.getByRole('status')).toBe('Secret copied to the clipboard.');
+    firstSecret = await page.evaluate(() => navigator.clipboard.readText());
+    expect(firstSecret.length).toBeGreaterThan(20);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await attributeOf(secretField, 'type').toBe('text');
+    expect(await secretField.inputValue()).toBe(firstSecret);
+    await page.getByRole('button', { name: 'Hide' }).click();
+    await attributeOf(secretField, 'type').toBe('password');
+
+    const token = await clientCredentialsToken(clientId, firstSecret);
+    expect(token.status).toBe(200);
+    expect(token.body.scope).toContain('datahub-api');
+  });
+
+  it('regenerates with a grace period: both secrets get tokens, the page says until when', async () => {
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Regenerate the secret?' });
+    await visible(dialog);
+    await textOf(dialog).toContain('stop getting tokens at once');
+    await dialog.getByLabel('Grace period').selectOption({ label: '1 hour' });
+    await textOf(dialog).toContain('when the grace period ends');
+    await shot('regenerate-dialog', false);
+    await dialog.getByRole('button', { name: 'Regenerate' }).click();
+    await hidden(dialog);
+    await textOf(page.getByRole('status')).toContain('The previous secret works until');
+    await textOf(page.locator('#grace-status')).toContain('The previous secret is still accepted until');
+
+    await page.getByRole('button', { name: 'Copy' }).click();
+    const newSecret = await page.evaluate(() => navigator.clipboard.readText());
+    expect(newSecret).not.toBe(firstSecret);
+    expect((await clientCredentialsToken(clientId, newSecret)).status).toBe(200);
+    expect((await clientCredentialsToken(clientId, firstSecret)).status).toBe(200); // in its grace period
+    await shot('credential');
+  });
+
+  it("shows the API's errors next to the fields they name, and changes nothing", async () => {
+    await page.getByRole('checkbox', { name: 'WebApp' }).check();
+    await page.getByLabel('Valid redirect URIs').fill('https://app.example.com/callback#token');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const field = page.getByLabel('Valid redirect URIs');
+    await attributeOf(field, 'aria-invalid').toBe('true');
+    await textOf(page.locator('#redirectUris-error')).toContain('item 1:');
+    // the reason is the field's accessible description, read out with it
+    await descriptionOf(field).toMatch(/item 1:/);
+    await visible(page.locator('.form-errors'));
+    await shot('field-errors');
+    const stored = (await (await asAlice('GET', `/api-clients/${clientId}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(stored.capabilityTypes).toEqual(['Script']);
+    expect(stored.redirectUris).toEqual([]);
+  });
+
+  it('bulk deletes the checked clients and reports each one; Keycloak no longer knows them', async () => {
+    const other = `${ACCOUNT}_console-sync`;
+    expect(
+      (await asAlice('POST', '/api-clients', { clientId: other, capabilityTypes: ['Script'] })).status,
+    ).toBe(201);
+    await page.getByRole('link', { name: '‹ API Clients' }).click();
+    const row = page.getByRole('row', { name: new RegExp(clientId) });
+    await textOf(row).toContain('Nightly export');
+    await textOf(row).toContain('datahub-api');
+    // no display name: the Client ID stands in
+    await textOf(
+      page.getByRole('row', { name: new RegExp(other) }).locator('td[data-label="Display Name"]'),
+    ).toBe(other);
+    await visible(page.getByText('2 / 5 API clients used'));
+    expect(await unnamedControls()).toEqual([]);
+    await shot('list');
+    // search: clientId or display name contains
+    await page.getByLabel('Search', { exact: true }).fill('nightly');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await textOf(page.getByRole('navigation', { name: 'Pages' })).toContain('1–1 of 1');
+    expect(await page.getByRole('row', { name: new RegExp(other) }).count()).toBe(0);
+    await page.getByLabel('Search', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await textOf(page.getByRole('navigation', { name: 'Pages' })).toContain('1–2 of 2');
+
+    await page.getByRole('checkbox', { name: `Select ${clientId}` }).check();
+    await page.getByRole('checkbox', { name: `Select ${other}` }).check();
+    await page.getByRole('button', { name: 'Delete selected (2)' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete 2 API clients?' });
+    await textOf(dialog).toContain('can no longer get tokens');
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    const results = page.getByRole('region', { name: 'Delete results' });
+    await textOf(results).toContain(`${clientId}: deleted`);
+    await textOf(results).toContain(`${other}: deleted`);
+    await textOf(page.getByRole('status')).toBe('2 of 2 API clients deleted.');
+    await shot('bulk-delete');
+    expect(await accountClientIds()).toEqual([]);
+    expect((await clientCredentialsToken(clientId, firstSecret)).status).toBe(401);
+  });
+
+  it('at the limit, Add API client is disabled and says why', async () => {
+    await setLimit(0);
+    await page.reload();
+    await page.getByRole('button', { name: 'Log in' }).click(); // Keycloak's session: no form this time
+    const add = page.getByRole('button', { name: 'Add API client' });
+    expect(await add.isDisabled()).toBe(true);
+    await descriptionOf(add).toMatch(/reached its limit of 0 API clients/);
+    await visible(page.getByText('0 / 0 API clients used'));
+    await setLimit(null);
+  });
+
+  it('works in a narrow window (375 px): no horizontal scroll', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    const created = await asAlice('POST', '/api-clients', {
+      clientId: `${ACCOUNT}_a-rather-long-client-id-for-a-narrow-window`,
+      displayName: 'Narrow',
+      capabilityTypes: ['WebApp'],
+      scopes: ['datahub-api', 'push-data'],
+      redirectUris: ['https://app.example.com/callback'],
+    });
+    expect(created.status).toBe(201);
+    await page.reload();
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await visible(page.getByRole('link', { name: /a-rather-long-client-id/ }));
+    expect(await noHorizontalScroll()).toBe(true);
+    await shot('narrow-list');
+    await page.getByRole('link', { name: /a-rather-long-client-id/ }).click();
+    await visible(page.getByRole('heading', { name: 'Narrow' }));
+    expect(await noHorizontalScroll()).toBe(true);
+    expect(await unnamedControls()).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('logs out: Keycloak ends the session, and the next login asks for the password again', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await visible(page.getByRole('button', { name: 'Log in' }));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await visible(page.getByLabel('Username', { exact: true }));
+  });
+});
