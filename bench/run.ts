@@ -39,7 +39,7 @@ import {
   readScenarios,
 } from './lib/scenarios.js';
 import { type SeedBatch, Seeder } from './lib/seed.js';
-import { type RunningService, startService } from './lib/service.js';
+import { buildService, type RunningService, startService } from './lib/service.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -155,7 +155,7 @@ async function main(): Promise<number> {
   const seeding: SeedRecord[] = [];
   const resources: ResourceRun[] = [];
   let calls: CallCountRow[] = [];
-  let summary: ServiceSummary = { mode: options.inProcess ? 'in-process' : 'child process' };
+  let summary: ServiceSummary = { mode: options.inProcess ? 'in-process' : 'compiled build' };
   let serviceSampler: Sampler | undefined;
   let keycloakSampler: Sampler | undefined;
   let failure: unknown;
@@ -182,8 +182,13 @@ async function main(): Promise<number> {
       if (purged > 0) log(`[bench] removed ${purged} clients left by an earlier run`);
     }
 
-    // 2. the service
+    // 2. the service: the compiled build, as the image runs it
+    if (!options.inProcess) {
+      log('[bench] npm run build (the service runs as node dist/main.js)');
+      buildService(projectRoot);
+    }
     service = await startService({
+      cpuProfileDir: options.cpuProfile,
       keycloakUrl,
       logLevel: options.logLevel,
       logFile: join(workDir, 'service.log'),
@@ -314,7 +319,7 @@ async function main(): Promise<number> {
   }
   rmSync(workDir, { recursive: true, force: true });
 
-  const targets = evaluateTargets(runs, calls, summary.rssPeakMB, options.inProcess);
+  const targets = evaluateTargets(runs, calls, resources, summary.rssPeakMB, options.inProcess);
   const loadAverageEnd = loadavg().map((l) => round(l, 2));
   const seedText = seeding
     .map(
@@ -327,7 +332,7 @@ async function main(): Promise<number> {
     `## API Clients service next to Keycloak ${keycloakVersion} (realm \`${realm}\`)`,
     '',
     `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryMB} MB, Node ${machine.node}; load average ${machine.loadAverageStart.join(' ')} at start, ${loadAverageEnd.join(' ')} at end.`,
-    `Runs: ${options.duration} s per side in ${options.slices} alternating slices after ${options.warmup} s warm-up, ${options.connections} connections; service ${summary.mode === 'in-process' ? 'in-process' : 'in a child process'}, log level ${options.logLevel}; ${minutes.toFixed(1)} min in all.`,
+    `Runs: ${options.duration} s per side in ${options.slices} alternating slices after ${options.warmup} s warm-up, ${options.connections} connections; service ${summary.mode === 'in-process' ? 'in-process (TypeScript through tsx)' : 'the compiled build in a child process (`node dist/main.js`, NODE_ENV=production, as the image runs it)'}, log level ${options.logLevel}; ${minutes.toFixed(1)} min in all.`,
     `Seeding (POST /clients, ${options.seedConcurrency} in flight): ${seedText || 'none'}.`,
     '',
     measurementsTable(runs),

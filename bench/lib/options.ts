@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
@@ -21,6 +22,8 @@ export interface BenchOptions {
   keepSeed: boolean;
   /** Hard bound of the whole run; past it everything is stopped. */
   maxMinutes: number;
+  /** Folder for a V8 CPU profile of the service (node --cpu-prof), written when it stops. */
+  cpuProfile?: string;
 }
 
 export const usage = `npm run bench -- [options]
@@ -41,6 +44,7 @@ report and writes the raw figures to bench/results/.
   --in-process               run the service in the bench process (RSS/CPU then include the load generator)
   --keep-seed                with KEYCLOAK_URL: leave the seeded clients in that Keycloak
   --max-minutes 90           stop everything after this long
+  --cpu-profile DIR          write a CPU profile of the service (node --cpu-prof) into DIR
   --help
 `;
 
@@ -67,6 +71,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'in-process': { type: 'boolean', default: false },
       'keep-seed': { type: 'boolean', default: false },
       'max-minutes': { type: 'string', default: '90' },
+      'cpu-profile': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -95,5 +100,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     inProcess: values['in-process'],
     keepSeed: values['keep-seed'],
     maxMinutes: positiveInt('max-minutes', values['max-minutes']),
+    cpuProfile: values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile']),
   };
 }

@@ -381,7 +381,11 @@ export async function callCounts(ctx: Context): Promise<CallCountRow[]> {
       await run();
     });
   const created = await count(() => expectStatus(asUser(ctx, 'POST', base, body(clientId)), 201, 'create'));
+  // a get and a list each once before they are counted: warm means the replica read them within
+  // the role scope's TTL (10 s), as under load
+  await expectStatus(asUser(ctx, 'GET', `${base}/${clientId}`), 200, 'get (warm-up)');
   const got = await count(() => expectStatus(asUser(ctx, 'GET', `${base}/${clientId}`), 200, 'get'));
+  await expectStatus(asUser(ctx, 'GET', `/v1/accounts/${PROBE}/api-clients`), 200, 'list (warm-up)');
   let listed = 0;
   const list = await count(async () => {
     const text = await expectStatus(asUser(ctx, 'GET', `/v1/accounts/${PROBE}/api-clients`), 200, 'list');
@@ -401,9 +405,9 @@ export async function callCounts(ctx: Context): Promise<CallCountRow[]> {
     targetText,
   });
   return [
-    row('get', got, 2, '≤ 2'),
-    row(`list (${listed} clients)`, list, 1 + listed, `≤ 1 + ${listed} = ${1 + listed}`),
-    row('create', created, 4, '≤ 4'),
+    row('get', got, 1, '≤ 1 (as direct)'),
+    row(`list (${listed} clients)`, list, 1, '≤ 1 (as direct)'),
+    row('create', created, 3, '≤ 3'),
     row('regenerate secret', regenerated, 2, '≤ 2'),
     row('delete', deleted, 2, '≤ 2'),
   ];

@@ -1,8 +1,10 @@
-// Starts the service for the benchmark: by default in a child process (so that the load generator
-// does not share its event loop and its RSS/CPU are its own), or with --in-process inside the
-// bench process. Either way buildApp(loadConfig({...})) + app.listen on 127.0.0.1:<free port>.
-import { type ChildProcess, spawn } from 'node:child_process';
+// Starts the service for the benchmark: by default the compiled build in a child process, as the
+// container image runs it (`npm run build`, then `NODE_ENV=production node dist/main.js` on
+// 127.0.0.1:<free port>), so that the load generator does not share its event loop and its RSS/CPU
+// are its own; or with --in-process buildApp(loadConfig({...})) inside the bench process.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
@@ -11,12 +13,11 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { redactPaths } from '../../src/http/logger.js';
 import { serviceClient } from './keycloak.js';
-import type { ServiceMessage } from './service-process.js';
 
 export interface RunningService {
   url: string;
   pid: number;
-  mode: 'child process' | 'in-process';
+  mode: 'compiled build (node dist/main.js)' | 'in-process';
   logFile: string;
   stop(): Promise<void>;
 }
@@ -27,6 +28,8 @@ export interface ServiceOptions {
   logFile: string;
   inProcess: boolean;
   projectRoot: string;
+  /** With the child: write a V8 CPU profile (node --cpu-prof) into this folder when it stops. */
+  cpuProfileDir?: string;
 }
 
 /** The service's configuration for the run: no rate limit, no load shedding. */
@@ -74,24 +77,57 @@ async function startInProcess(options: ServiceOptions): Promise<RunningService> 
   };
 }
 
+/** A free TCP port on 127.0.0.1 (the compiled build takes its port from PORT and does not report it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address.port;
+}
+
+/** `npm run build` (tsc -p tsconfig.build.json): the child runs dist/main.js, as the image does. */
+export function buildService(projectRoot: string): void {
+  const built = spawnSync(
+    process.execPath,
+    [join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: projectRoot,
+      encoding: 'utf8',
+    },
+  );
+  if (built.status !== 0)
+    throw new Error(
+      `npm run build failed (${built.status}): ${(built.stdout + built.stderr).slice(0, 2000)}`,
+    );
+}
+
 async function startChild(options: ServiceOptions): Promise<RunningService> {
+  const port = await freePort();
   const out = openSync(options.logFile, 'a');
   let child: ChildProcess;
   try {
+    // the compiled build as the container image runs it: NODE_ENV=production node dist/main.js
     child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(options.projectRoot, 'bench', 'lib', 'service-process.ts')],
+      [
+        ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+        join(options.projectRoot, 'dist', 'main.js'),
+      ],
       {
         cwd: options.projectRoot,
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           HOME: process.env.HOME ?? '/tmp',
           ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
-          // the TypeScript sources as `npm start` runs them (NODE_ENV=production, node --import tsx)
           NODE_ENV: 'production',
           ...serviceEnv(options),
+          PORT: String(port),
         },
-        stdio: ['ignore', out, out, 'ipc'],
+        stdio: ['ignore', out, out],
       },
     );
   } finally {
@@ -105,31 +141,30 @@ async function startChild(options: ServiceOptions): Promise<RunningService> {
     exited = true;
   });
 
+  // SIGTERM: the server finishes in-flight requests and exits (close-with-grace, src/server.ts),
+  // which is also when --cpu-prof writes its profile
   const stop = async (): Promise<void> => {
     if (exited) return;
-    if (child.connected) child.send('stop');
-    else child.kill('SIGTERM');
+    child.kill('SIGTERM');
     await Promise.race([exit, sleep(15_000)]);
     if (!exited) {
       child.kill('SIGKILL');
       await Promise.race([exit, sleep(5000)]);
     }
   };
-
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the service did not listen within 60 s')), 60_000);
-    child.on('message', (message: ServiceMessage) => {
-      clearTimeout(timer);
-      if (message.type === 'listening') resolve(message.port);
-      else reject(new Error(`the service did not start: ${message.message}`));
-    });
-    void exit.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`the service exited during start; see ${options.logFile}`));
-    });
-  }).catch(async (error) => {
-    await stop();
-    throw error;
-  });
-  return { url: `http://127.0.0.1:${port}`, pid, mode: 'child process', logFile: options.logFile, stop };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error(`the service exited during start; see ${options.logFile}`);
+    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5000) })
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the service was not ready within 60 s; see ${options.logFile}`);
+    }
+    await sleep(300);
+  }
+  return { url, pid, mode: 'compiled build (node dist/main.js)', logFile: options.logFile, stop };
 }

@@ -10,7 +10,8 @@
 // - a waiter treats a lock as left behind only after it has seen the same owner token for longer
 //   than the lease on its own clock. It started looking after the holder started its lease, so
 //   the holder's lease has run out by then, whatever the two wall clocks say.
-// Release reads the lock and deletes it by id only when it still carries the holder's token.
+// Release deletes the lock by name while the holder's lease runs (nobody can have taken it over
+// then); past it, it reads the lock and deletes it by id only when it still carries the holder's token.
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -83,8 +84,21 @@ export function createLocks(roles: ServiceClientRoles, options: LockOptions = {}
    */
   const seen = createTtlCache<string, { owner: string; since: number }>({ max: 10_000 });
 
-  /** Deletes the lock only while it carries our token: after a takeover it is another's. */
-  async function release(roleName: string, owner: string): Promise<void> {
+  /**
+   * Deletes the lock only while it carries our token: after a takeover it is another's. Within
+   * the lease (with a call's budget to spare) nobody can have taken it over, since waiters wait a
+   * lease on their own clock first: one call, by name. Past it, read the holder and delete by id.
+   */
+  async function release(roleName: string, owner: string, leaseStart: number): Promise<void> {
+    if (clock() + callBudgetMs <= leaseStart + leaseMs) {
+      try {
+        await roles.delete('lock.release', roleName);
+        return;
+      } catch (error) {
+        if (isNotFound(error)) return;
+        // not sure it was deleted: look at the holder below
+      }
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const lock = await roles.find('lock.inspect', roleName);
@@ -178,7 +192,7 @@ export function createLocks(roles: ServiceClientRoles, options: LockOptions = {}
         try {
           return await work(lease);
         } finally {
-          await release(roleName, owner);
+          await release(roleName, owner, leaseStart);
         }
       }
     },

@@ -4,13 +4,14 @@
 // them with realm-management's view-events. Keycloak's events query filters by one client at most,
 // newest first.
 //
-// Cost: a get asks for its client's newest event, 1 call, never cached (it answers what Keycloak
-// knows now). A list page shares one realm-wide query of the last RECENT_WINDOW_MS's events (kept
+// Cost: gets and list pages share one realm-wide query of the last RECENT_WINDOW_MS's events (kept
 // RECENT_TTL_MS by the replica): a client found there has its answer. A client not found there was
 // last used before the window, or never: its own query is kept RECENT_WINDOW_MS, since any newer
-// use shows in the window's query. So a list costs 1 call at most every RECENT_TTL_MS plus, cold, 1
-// per client on the page not used in the window. When the window's query comes back full (a busy
-// realm), the clients it misses are asked for one by one and kept only RECENT_TTL_MS.
+// use shows in the window's query. So a get or a list costs 1 call at most every RECENT_TTL_MS
+// plus, cold, 1 per client not used in the window; lastUsedAt is at most RECENT_TTL_MS late. When
+// the window's query comes back full (a busy realm), the clients it misses are asked for one by one
+// and kept only RECENT_TTL_MS. (A get used to ask Keycloak each time: 1 events query per get cost
+// Keycloak as much CPU as the client's own read, bench/README.md.)
 import type { ClientsGateway, EventRepresentation, EventType } from '../keycloak/clients-gateway.js';
 import { createTtlCache } from '../lib/cache.js';
 import { mapLimited } from '../lib/map-limited.js';
@@ -68,26 +69,27 @@ export function createLastUsed(gateway: ClientsGateway, options: LastUsedOptions
   const busy = createTtlCache<string, { at?: number }>({ ttlMs: RECENT_TTL_MS, load: newestOf });
 
   return {
-    /** One client, as Keycloak knows it now. */
-    of: async (clientId: string): Promise<string | null> => iso((await newestOf(clientId)).at),
-
+    /** One client (a get), at the cost described above. */
+    of: async (clientId: string): Promise<string | null> => (await ofMany([clientId])).get(clientId) ?? null,
     /** Several clients (a list page), at the cost described above. */
-    async ofMany(clientIds: readonly string[]): Promise<Map<string, string | null>> {
-      const window = await recent.get('recent');
-      const answers = new Map<string, string | null>();
-      const missing = clientIds.filter((clientId) => {
-        const at = window.lastUsed.get(clientId);
-        if (at !== undefined) answers.set(clientId, iso(at));
-        return at === undefined;
-      });
-      const cache = window.truncated ? busy : older;
-      const found = await mapLimited(missing, CONCURRENCY, async (clientId) =>
-        iso((await cache.get(clientId)).at),
-      );
-      for (const [index, clientId] of missing.entries()) answers.set(clientId, found[index] ?? null);
-      return answers;
-    },
+    ofMany,
   };
+
+  async function ofMany(clientIds: readonly string[]): Promise<Map<string, string | null>> {
+    const window = await recent.get('recent');
+    const answers = new Map<string, string | null>();
+    const missing = clientIds.filter((clientId) => {
+      const at = window.lastUsed.get(clientId);
+      if (at !== undefined) answers.set(clientId, iso(at));
+      return at === undefined;
+    });
+    const cache = window.truncated ? busy : older;
+    const found = await mapLimited(missing, CONCURRENCY, async (clientId) =>
+      iso((await cache.get(clientId)).at),
+    );
+    for (const [index, clientId] of missing.entries()) answers.set(clientId, found[index] ?? null);
+    return answers;
+  }
 }
 
 export type LastUsed = ReturnType<typeof createLastUsed>;

@@ -1,6 +1,6 @@
 // Listing an account: one indexed query for its clients, search and sort in the service, then
-// the roles of the page's rows only (Keycloak keeps them in each client's role scope).
-import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+// the roles of the page's rows only (Keycloak keeps them in each client's role scope; the
+// directory keeps each briefly, so a warm list is the account query alone).
 import { mapLimited } from '../lib/map-limited.js';
 import type { CatalogueReader } from './catalogue.js';
 import type { Directory } from './directory.js';
@@ -20,7 +20,6 @@ const READ_CONCURRENCY = 4;
 
 export async function listAccount(
   deps: {
-    gateway: ClientsGateway;
     directory: Directory;
     limits: Limits;
     catalogues: CatalogueReader;
@@ -47,7 +46,7 @@ export async function listAccount(
   const first = query.first ?? 0;
   const page = rows.slice(first, first + (query.max ?? 20));
   const [roles, lastUsed] = await Promise.all([
-    mapLimited(page, READ_CONCURRENCY, async ({ id }) => rolesOf(await deps.gateway.listRoleScope(id))),
+    mapLimited(page, READ_CONCURRENCY, async ({ id }) => rolesOf(await deps.directory.roleScope(id))),
     deps.lastUsed.ofMany(page.map(({ row }) => row.clientId)),
   ]);
   const items: ApiClientSummary[] = page.map(({ row }, index) => ({

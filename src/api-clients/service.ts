@@ -36,6 +36,8 @@ export interface ApiClientsOptions {
   limitCacheTtlMs?: number;
   /** How long the scope catalogue and the realm's default scopes are kept. */
   catalogueCacheTtlMs?: number;
+  /** How long a replica keeps a client's role scope for gets and lists (directory.ts). */
+  roleScopeCacheTtlMs?: number;
   lock?: LockOptions;
   now?: () => Date;
 }
@@ -47,7 +49,7 @@ export type ApiClientsService = ReturnType<typeof createApiClientsService>;
 export function createApiClientsService(gateway: ClientsGateway, options: ApiClientsOptions) {
   const now = options.now ?? (() => new Date());
   const catalogues = createCatalogue(gateway, options.catalogueCacheTtlMs);
-  const directory = createDirectory(gateway);
+  const directory = createDirectory(gateway, { roleScopeTtlMs: options.roleScopeCacheTtlMs });
   const roles = createServiceClientRoles(gateway, options.serviceClientId);
   const limits = createLimits(roles, {
     defaultMaxApiClients: options.defaultMaxApiClients,
@@ -79,9 +81,12 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   });
   const catalogueNames = async () => (await catalogues.load()).names;
 
-  /** A loaded client as the resource: its roles are its role scope, one more call. */
-  async function read(loaded: Loaded, names: readonly string[]) {
-    const held = await gateway.listRoleScope(loaded.id);
+  /**
+   * A loaded client as the resource: its roles are its role scope, one more call unless this
+   * replica read it within the role scope's TTL (a get); `fresh` for every check before a write.
+   */
+  async function read(loaded: Loaded, names: readonly string[], fresh = false) {
+    const held = await directory.roleScope(loaded.id, { fresh });
     return { held, client: fromClientRepresentation(loaded.rep, names, rolesOf(held)) };
   }
 
@@ -108,7 +113,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   /** Reads the client and checks If-Match and the body: the whole check of an update, no write. */
   async function prepareUpdate(accountId: string, clientId: string, input: BodyInput, ifMatch?: string) {
     const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
-    const { held, client: current } = await read(loaded, catalogue.names);
+    const { held, client: current } = await read(loaded, catalogue.names, true);
     const fields = input.over(fieldsOf(current));
     // bad input first: a request that is wrong whatever the client's version gets 400, not 412
     assertValid(
@@ -122,7 +127,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
   return {
     list: (accountId: string, query: ListOptions) =>
-      listAccount({ gateway, directory, limits, catalogues, lastUsed }, accountId, query),
+      listAccount({ directory, limits, catalogues, lastUsed }, accountId, query),
 
     async get(accountId: string, clientId: string): Promise<Versioned> {
       const [loaded, names] = await Promise.all([directory.load(accountId, clientId), catalogueNames()]);
@@ -184,19 +189,23 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
             ifMatch,
           );
           const createdAt = now().toISOString();
-          return versioned(
-            await writes.update(
-              accountId,
-              loaded,
-              current,
-              fields,
-              catalogue,
-              createdAt,
-              held,
-              lease.assertLeft,
-            ),
-            usageOf(loaded, lastUsedAt),
-          );
+          try {
+            return versioned(
+              await writes.update(
+                accountId,
+                loaded,
+                current,
+                fields,
+                catalogue,
+                createdAt,
+                held,
+                lease.assertLeft,
+              ),
+              usageOf(loaded, lastUsedAt),
+            );
+          } finally {
+            directory.forgetRoleScope(loaded.id);
+          }
         },
       );
     },
@@ -209,8 +218,9 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           'API Clients service: held while this API client is deleted',
           async () => {
             const loaded = await directory.load(accountId, clientId);
-            checkPrecondition((await read(loaded, await catalogueNames())).client, ifMatch);
+            checkPrecondition((await read(loaded, await catalogueNames(), true)).client, ifMatch);
             await gateway.remove(loaded.id);
+            directory.forgetRoleScope(loaded.id);
           },
         );
       } else {

@@ -9,6 +9,8 @@ import { scriptClient } from '../support/fixtures.js';
 import {
   claims,
   clientCredentialsToken,
+  createKeycloakClient,
+  deleteKeycloakClient,
   keycloakAdmin,
   keycloakAdminGet,
   keycloakClient,
@@ -253,6 +255,54 @@ describe('roles of API clients', () => {
     } finally {
       await kc.roles.updateByName({ name: 'insights-editor' }, editor as never);
       await fresh.close();
+    }
+  });
+  it('a client deleted and created again in Keycloak under the same clientId: get and list show the new one at once', async () => {
+    // the service keeps each role scope briefly, by Keycloak's internal id (never reused)
+    const again = `${account}_again`;
+    const rolesSeen = async () => {
+      const got = await t.call<{ roles: string[]; displayName: string | null }>(
+        'GET',
+        clientUrl(account, again),
+        {
+          token,
+        },
+      );
+      const listed = await t.call<{ items: { clientId: string; roles: string[] }[] }>(
+        'GET',
+        clientsUrl(account),
+        {
+          token,
+        },
+      );
+      return {
+        get: got.body.roles,
+        displayName: got.body.displayName,
+        list: listed.body.items.find((row) => row.clientId === again)?.roles,
+      };
+    };
+    const created = await t.call('POST', clientsUrl(account), {
+      token,
+      body: scriptClient(again, { roles: ['insights-viewer'], displayName: 'first' }),
+    });
+    expect(created.status).toBe(201);
+    expect(await rolesSeen()).toEqual({
+      get: ['insights-viewer'],
+      displayName: 'first',
+      list: ['insights-viewer'],
+    });
+
+    // straight in Keycloak: the same representation under a new id, without the role scope
+    const first = await keycloakClient(again);
+    const rep = (await keycloakAdminGet<Record<string, unknown>>(`/clients/${first?.id}`)).body;
+    await deleteKeycloakClient(first?.id as string);
+    const { id: _id, secret: _secret, ...copy } = rep;
+    const secondId = await createKeycloakClient({ ...copy, name: 'second' });
+    expect(secondId).not.toBe(first?.id);
+    try {
+      expect(await rolesSeen()).toEqual({ get: [], displayName: 'second', list: [] });
+    } finally {
+      await deleteKeycloakClient(secondId);
     }
   });
 });

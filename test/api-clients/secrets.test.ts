@@ -216,9 +216,12 @@ describe('lastUsedAt', () => {
 
     const issuedAt = Date.now();
     expect(await tokenStatus(clientId, secret)).toBe(200);
+    // gets and lists share one realm-wide events query, kept 10 s by the replica
+    await expect
+      .poll(async () => (await get()).body.lastUsedAt, { timeout: 20_000, interval: 1000 })
+      .not.toBeNull();
     const lastUsedAt = Date.parse((await get()).body.lastUsedAt as string);
     expect(Math.abs(lastUsedAt - issuedAt)).toBeLessThan(5000);
-    // lists share one realm-wide events query, kept 10 s by the replica
     await expect
       .poll(async () => (await row())?.lastUsedAt, { timeout: 20_000, interval: 1000 })
       .toBe(new Date(lastUsedAt).toISOString());
