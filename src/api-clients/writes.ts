@@ -4,7 +4,6 @@
 // scopes and the representation as they were. An update runs under the client's lock (service.ts),
 // so what it puts back is what it read under that lock: no other writer of the service can have
 // changed the client in between.
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { keycloakUnavailable } from '../http/problem.js';
 import type { ClientsGateway, RoleRepresentation } from '../keycloak/clients-gateway.js';
@@ -83,11 +82,10 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
 
   return {
     /**
-     * Creates the client as planned, with its secret, and gives it its roles; undone on any
-     * failure. The secret is generated here (32 random bytes, base64url: 256 bits, where Keycloak's
-     * own generator gives 32 alphanumeric characters) and sent with the representation, which
-     * Keycloak keeps as the client's secret (RepresentationToModel.createClient): one call less
-     * than creating, then reading the secret Keycloak made. The token tests prove Keycloak accepts it.
+     * Creates the client as planned, gives it its roles and reads its secret; undone on any
+     * failure. Keycloak generates the secret (SPEC §4); its create answers only a Location, so the
+     * secret is one more call (a service-made secret sent with the representation would save it,
+     * but the spec leaves secret generation to Keycloak).
      */
     async create(
       plan: CreatePlan,
@@ -95,10 +93,9 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       roles: readonly string[],
       catalogue: Catalogue,
     ): Promise<{ id: string; secret: string }> {
-      const secret = randomBytes(32).toString('base64url');
       let id: string;
       try {
-        id = await gateway.create({ ...plan.rep, secret });
+        id = await gateway.create(plan.rep);
       } catch (error) {
         if (isConflict(error)) throw clientIdTaken(plan.rep.clientId as string);
         // The answer may be lost after Keycloak created the client: look for it and remove it.
@@ -109,7 +106,8 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
         // Undone by removing the client: its scope mappings and service account go with it.
         const script = plan.rep.serviceAccountsEnabled === true;
         await roleAssignment.apply(id, { held: [], roles, script, wasScript: false }, catalogue, []);
-        return { id, secret };
+        // No half-done work: a client whose secret nobody got goes again.
+        return { id, secret: await gateway.getSecret(id) };
       } catch (error) {
         return undoCreate(plan, accountId, id, error);
       }

@@ -80,7 +80,21 @@ const fields: [string, RegExp, (value: string) => boolean][] = [
 ];
 
 /** Strings shaped like what callers send, good and bad: schemes, hosts and tails of every kind. */
+/** Well-formed absolute URLs with tails of every kind: most of what the rules accept is here. */
+const plausible = fc
+  .tuple(
+    fc.constantFrom('https://', 'http://'),
+    fc.constantFrom('app.example.com', 'example.com:8443', 'xn--caf-dma.example', 'a.b.example.org'),
+    fc
+      .array(fc.constantFrom('/', 'a', 'B', '-', '_', '.', '~', '?x=1', '&y', '#f', '*', '%20', ':'), {
+        maxLength: 5,
+      })
+      .map((parts) => parts.join('')),
+  )
+  .map(([scheme, host, tail]) => scheme + host + tail);
+
 const urlLike = fc.oneof(
+  plausible,
   fc
     .tuple(
       fc.constantFrom(

@@ -45,43 +45,38 @@ const create = (account: string, suffix: string, body: Record<string, unknown> =
 const used = async (account: string) =>
   (await env.t.call<{ used: number }>('GET', `/v1/accounts/${account}/limits`, { token })).body.used;
 
+/** A Keycloak call as the create sequence names it. */
+const callKind = ({ method, path, search }: { method: string; path: string; search: string }): string => {
+  if (method === 'POST' && paths.roles.test(path)) return 'lock.acquire';
+  if (method === 'GET' && paths.clients.test(path)) return /[?&]q=/.test(search) ? 'list-by-account' : 'find';
+  if (method === 'GET' && paths.limitRole.test(path)) return 'limit.read';
+  if (method === 'POST' && paths.clients.test(path)) return 'create';
+  if (method === 'GET' && paths.secret.test(path)) return 'get-secret';
+  if (method === 'DELETE' && paths.lockRole.test(path)) return 'lock.release';
+  return `${method} ${path}${search}`;
+};
+
 describe('create: one failing Keycloak call leaves nothing behind', () => {
   it('a normal create makes exactly these calls (the ones failed below)', async () => {
     const account = uniqueAccount('seq');
     env.proxy.requests.length = 0;
     expect((await create(account, 'a')).status).toBe(201);
-    const kinds = env.proxy.requests.map(({ method, path, search }) => {
-      if (method === 'POST' && paths.roles.test(path)) return 'lock.acquire';
-      if (method === 'GET' && paths.clients.test(path))
-        return /[?&]q=/.test(search) ? 'list-by-account' : 'find';
-      if (method === 'GET' && paths.limitRole.test(path)) return 'limit.read';
-      if (method === 'POST' && paths.clients.test(path)) return 'create';
-      if (method === 'DELETE' && paths.lockRole.test(path)) return 'lock.release';
-      return `${method} ${path}${search}`;
-    });
+    const kinds = env.proxy.requests.map(callKind);
     // Before the lock, the checks that refuse without a write (in parallel: any order); under
     // the lock, the count again with the limit as Keycloak holds it, then the writes.
     expect([...kinds.slice(0, 3)].sort()).toEqual(['find', 'limit.read', 'list-by-account']);
     expect(kinds.slice(3, 4)).toEqual(['lock.acquire']);
     expect([...kinds.slice(4, 6)].sort()).toEqual(['limit.read', 'list-by-account']);
-    expect(kinds.slice(6)).toEqual(['create', 'lock.release']);
+    expect(kinds.slice(6)).toEqual(['create', 'get-secret', 'lock.release']);
 
-    // Warm (the account's limit kept by this replica): 7 calls, counted at Keycloak's door.
+    // Warm (the account's limit kept by this replica): 8 calls, counted at Keycloak's door.
     env.proxy.requests.length = 0;
     expect((await create(account, 'b')).status).toBe(201);
-    const warm = env.proxy.requests.map(({ method, path, search }) => {
-      if (method === 'POST' && paths.roles.test(path)) return 'lock.acquire';
-      if (method === 'GET' && paths.clients.test(path))
-        return /[?&]q=/.test(search) ? 'list-by-account' : 'find';
-      if (method === 'GET' && paths.limitRole.test(path)) return 'limit.read';
-      if (method === 'POST' && paths.clients.test(path)) return 'create';
-      if (method === 'DELETE' && paths.lockRole.test(path)) return 'lock.release';
-      return `${method} ${path}${search}`;
-    });
+    const warm = env.proxy.requests.map(callKind);
     expect([...warm.slice(0, 2)].sort()).toEqual(['find', 'list-by-account']);
     expect(warm.slice(2, 3)).toEqual(['lock.acquire']);
     expect([...warm.slice(3, 5)].sort()).toEqual(['limit.read', 'list-by-account']);
-    expect(warm.slice(5)).toEqual(['create', 'lock.release']);
+    expect(warm.slice(5)).toEqual(['create', 'get-secret', 'lock.release']);
   });
 
   const cases: { name: string; rule: FaultRule; hits?: number }[] = [
@@ -109,6 +104,14 @@ describe('create: one failing Keycloak call leaves nothing behind', () => {
     {
       name: 'create: socket reset',
       rule: { method: 'POST', path: paths.clients, mode: 'reset' },
+    },
+    {
+      name: 'secret (GET …/clients/{id}/client-secret): 500, after the client was created',
+      rule: { method: 'GET', path: paths.secret, mode: 'status', status: 500 },
+    },
+    {
+      name: 'secret: socket reset, after the client was created',
+      rule: { method: 'GET', path: paths.secret, mode: 'reset' },
     },
   ];
 

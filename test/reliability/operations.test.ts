@@ -71,7 +71,12 @@ describe('readiness and metrics', () => {
       metricValue(text, 'http_request_duration_seconds_count', listRoute),
     );
 
-    for (const operation of ['clients.list-by-account', 'clients.create', 'lock.acquire']) {
+    for (const operation of [
+      'clients.list-by-account',
+      'clients.create',
+      'clients.get-secret',
+      'lock.acquire',
+    ]) {
       expect(
         metricValue(text, 'keycloak_requests_total', { operation, outcome: 'ok' }),
         operation,
