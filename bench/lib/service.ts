@@ -3,7 +3,7 @@
 // 127.0.0.1:<free port>), so that the load generator does not share its event loop and its RSS/CPU
 // are its own; or with --in-process buildApp(loadConfig({...})) inside the bench process.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -105,6 +105,18 @@ export function buildService(projectRoot: string): void {
     );
 }
 
+/**
+ * The Node flags of `npm start` (package.json), which the image's CMD repeats: the bench runs the
+ * service as deployed. (`--max-semi-space-size=8`: V8's young generation would otherwise grow to
+ * 64 MB per semi-space on a machine this size, and the service's RSS with it, bench/README.md.)
+ */
+function startFlags(projectRoot: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  return manifest.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 async function startChild(options: ServiceOptions): Promise<RunningService> {
   const port = await freePort();
   const out = openSync(options.logFile, 'a');
@@ -115,6 +127,7 @@ async function startChild(options: ServiceOptions): Promise<RunningService> {
       process.execPath,
       [
         ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+        ...startFlags(options.projectRoot),
         join(options.projectRoot, 'dist', 'main.js'),
       ],
       {

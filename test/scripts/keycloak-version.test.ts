@@ -1,5 +1,6 @@
 // One Keycloak version and one Node line: keycloak/version is the pin every script and test reads;
-// compose can only repeat it as its default, and the image's Node follows .nvmrc.
+// compose can only repeat it as its default, and the image's Node follows .nvmrc and runs the
+// service as `npm start` does.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,5 +21,11 @@ describe('pinned versions', () => {
     expect(/ARG NODE_IMAGE=node:(\d+)-/.exec(read('Dockerfile'))?.[1]).toBe(nvmrc);
     const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
     expect(Number(/>=(\d+)/.exec(engines)?.[1])).toBeLessThanOrEqual(Number(nvmrc));
+  });
+
+  it('the image runs the service as `npm start` does, with the same Node flags', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
+    const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start;
+    expect(JSON.parse(cmd ?? '[]')).toEqual(start.split(/\s+/));
   });
 });
