@@ -332,7 +332,7 @@ async function main(): Promise<number> {
     `## API Clients service next to Keycloak ${keycloakVersion} (realm \`${realm}\`)`,
     '',
     `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryMB} MB, Node ${machine.node}; load average ${machine.loadAverageStart.join(' ')} at start, ${loadAverageEnd.join(' ')} at end.`,
-    `Runs: ${options.duration} s per side in ${options.slices} alternating slices after ${options.warmup} s warm-up, ${options.connections} connections; service ${summary.mode === 'in-process' ? 'in-process (TypeScript through tsx)' : 'the compiled build in a child process (`node dist/main.js`, NODE_ENV=production, as the image runs it)'}, log level ${options.logLevel}; ${minutes.toFixed(1)} min in all.`,
+    `Runs: ${options.duration} s per side in ${options.slices} alternating slices after ${options.warmup} s warm-up, ${options.connections} connections; service ${summary.mode === 'in-process' ? 'in-process (TypeScript through tsx)' : 'the compiled build in a child process (`dist/main.js` with the Node flags of `npm start`, NODE_ENV=production, as the image runs it)'}, log level ${options.logLevel}; ${minutes.toFixed(1)} min in all.`,
     `Seeding (POST /clients, ${options.seedConcurrency} in flight): ${seedText || 'none'}.`,
     '',
     measurementsTable(runs),
