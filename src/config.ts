@@ -34,6 +34,8 @@ export const EnvSchema = Type.Object({
   DEFAULT_MAX_API_CLIENTS: Type.Integer({ minimum: 0, maximum: 10_000, default: 5 }),
   /** How long a replica keeps an account's limit before reading it from Keycloak again. */
   LIMIT_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+  /** How long a replica keeps a client's role scope for gets and lists (0: read it every time). */
+  ROLE_SCOPE_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 10_000 }),
   SECRET_REVEAL_ENABLED: Type.Boolean({ default: true }),
   /** The longest grace period a regenerate may ask for, in seconds (default 7 days). */
   SECRET_MAX_GRACE_PERIOD_SECONDS: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 604_800 }),
@@ -130,6 +132,7 @@ export function toConfig(env: Env) {
       consoleClientId: env.CONSOLE_CLIENT_ID,
     },
     limits: { defaultMaxApiClients: env.DEFAULT_MAX_API_CLIENTS, cacheTtlMs: env.LIMIT_CACHE_TTL_MS },
+    roleScopeCacheTtlMs: env.ROLE_SCOPE_CACHE_TTL_MS,
     secretRevealEnabled: env.SECRET_REVEAL_ENABLED,
     secrets: { maxGracePeriodSeconds: env.SECRET_MAX_GRACE_PERIOD_SECONDS },
     allowWildcardWebOrigin: env.ALLOW_WILDCARD_WEB_ORIGIN,

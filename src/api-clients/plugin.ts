@@ -28,6 +28,7 @@ export const apiClientsPlugin = fp(
         serviceClientId: config.keycloak.clientId,
         defaultMaxApiClients: config.limits.defaultMaxApiClients,
         limitCacheTtlMs: config.limits.cacheTtlMs,
+        roleScopeCacheTtlMs: config.roleScopeCacheTtlMs,
         allowWildcardWebOrigin: config.allowWildcardWebOrigin,
         secretRevealEnabled: config.secretRevealEnabled,
         allowOfflineAccess: config.tokens.allowOfflineAccess,

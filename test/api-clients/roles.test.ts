@@ -305,4 +305,45 @@ describe('roles of API clients', () => {
       await deleteKeycloakClient(secondId);
     }
   });
+
+  it('roles changed behind the service: shown at once with ROLE_SCOPE_CACHE_TTL_MS=0; a stale read of another replica is never written back (412)', async () => {
+    const clientId = `${account}_behind`;
+    const created = await t.call('POST', clientsUrl(account), {
+      token,
+      body: scriptClient(clientId, { roles: ['insights-viewer'] }),
+    });
+    expect(created.status).toBe(201);
+    // t keeps the role scope (10 s by default) from this read on; `uncached` keeps nothing
+    const uncached = await startTestApp({ roleScopeCacheTtlMs: 0 });
+    const before = await t.call<{ roles: string[] }>('GET', clientUrl(account, clientId), { token });
+    expect(before.body.roles).toEqual(['insights-viewer']);
+    expect(
+      (await uncached.call<{ roles: string[] }>('GET', clientUrl(account, clientId), { token })).body.roles,
+    ).toEqual(['insights-viewer']);
+
+    // another writer (an operator in Keycloak's console): the role leaves the client's role scope
+    const kc = await masterAdmin();
+    const rep = await keycloakClient(clientId);
+    const viewer = await kc.roles.findOneByName({ name: 'insights-viewer' });
+    await kc.clients.delRealmScopeMappings({ id: rep?.id as string }, [viewer as never]);
+
+    try {
+      const now = await uncached.call<{ roles: string[] }>('GET', clientUrl(account, clientId), { token });
+      expect(now.body.roles).toEqual([]);
+      expect(now.headers.etag).not.toBe(before.headers.etag);
+    } finally {
+      await uncached.close();
+    }
+    // t still answers what it read (at most its TTL), with that read's ETag; a write with that
+    // ETag is checked against Keycloak's current roles and refused, so the stale read changes nothing
+    const stale = await t.call<{ roles: string[] }>('GET', clientUrl(account, clientId), { token });
+    expect(stale.body.roles).toEqual(['insights-viewer']);
+    const patch = await t.call('PATCH', clientUrl(account, clientId), {
+      token,
+      body: { displayName: 'from a stale read' },
+      headers: { 'if-match': String(stale.headers.etag) },
+    });
+    expect(patch.status).toBe(412);
+    expect((await keycloakClient(clientId))?.name ?? null).not.toBe('from a stale read');
+  });
 });
