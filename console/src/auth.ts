@@ -3,16 +3,9 @@
 // challenge, the token request and the ID token's checks. Tokens live in memory only: a reload
 // goes back through Keycloak, whose own session cookie makes that one redirect.
 import * as oauth from 'oauth4webapi';
+import type { ConsoleConfig } from '../../src/http/console-config.js';
 
-export interface ConsoleConfig {
-  keycloakUrl: string;
-  realm: string;
-  clientId: string;
-  accountClaim: string;
-  rolesClaim: string;
-  maxGracePeriodSeconds: number;
-  secretRevealEnabled: boolean;
-}
+export type { ConsoleConfig };
 
 export interface Session {
   accessToken: string;

@@ -12,6 +12,48 @@ import { type Draft, emptyDraft, FORM_FIELDS, fromClient, toFields } from './dra
 import { type Announce, routeTo } from './routes.js';
 import { Checkbox, ConfirmDialog, FormErrors, formatDate, ListField, TextField } from './ui.js';
 
+/** Access settings: one text field or one-per-line list each, in the seed's order, with its help. */
+const ACCESS_FIELDS: {
+  id: 'rootUrl' | 'homeUrl' | 'redirectUris' | 'postLogoutRedirectUris' | 'webOrigins' | 'adminUrl';
+  label: string;
+  help: string;
+  list?: true;
+}[] = [
+  {
+    id: 'rootUrl',
+    label: 'Root URL',
+    help: 'The base URL of the application; relative URLs below resolve against it.',
+  },
+  {
+    id: 'homeUrl',
+    label: 'Home URL',
+    help: 'Where to link back to the application: an absolute URL, or a /path under the Root URL.',
+  },
+  {
+    id: 'redirectUris',
+    label: 'Valid redirect URIs',
+    help: 'Where the login may send the browser back to, one per line: absolute URLs or /paths. A * only at the end.',
+    list: true,
+  },
+  {
+    id: 'postLogoutRedirectUris',
+    label: 'Valid post logout redirect URIs',
+    help: 'Where the browser may go after a logout, one per line; + allows every valid redirect URI; empty allows none.',
+    list: true,
+  },
+  {
+    id: 'webOrigins',
+    label: 'Web origins',
+    help: 'Origins allowed to call from a browser (CORS), one per line, e.g. https://app.example.com; + allows the origins of the redirect URIs.',
+    list: true,
+  },
+  {
+    id: 'adminUrl',
+    label: 'Admin URL',
+    help: "Where Keycloak's server sends logout and revocation requests for this client (https).",
+  },
+];
+
 /** The secret of a client this page just created, handed to its configuration page once. */
 const createdSecrets = new Map<string, string>();
 
@@ -192,54 +234,20 @@ export function ClientForm(props: {
 
         <fieldset disabled={readOnly}>
           <legend>Access settings</legend>
-          <TextField
-            id="rootUrl"
-            label="Root URL"
-            help="The base URL of the application; relative URLs below resolve against it."
-            value={draft.rootUrl}
-            errors={fieldErrors('rootUrl')}
-            onInput={(value) => set('rootUrl', value)}
-          />
-          <TextField
-            id="homeUrl"
-            label="Home URL"
-            help="Where to link back to the application: an absolute URL, or a /path under the Root URL."
-            value={draft.homeUrl}
-            errors={fieldErrors('homeUrl')}
-            onInput={(value) => set('homeUrl', value)}
-          />
-          <ListField
-            id="redirectUris"
-            label="Valid redirect URIs"
-            help="Where the login may send the browser back to, one per line: absolute URLs or /paths. A * only at the end."
-            value={draft.redirectUris}
-            errors={fieldErrors('redirectUris')}
-            onInput={(value) => set('redirectUris', value)}
-          />
-          <ListField
-            id="postLogoutRedirectUris"
-            label="Valid post logout redirect URIs"
-            help="Where the browser may go after a logout, one per line; + allows every valid redirect URI; empty allows none."
-            value={draft.postLogoutRedirectUris}
-            errors={fieldErrors('postLogoutRedirectUris')}
-            onInput={(value) => set('postLogoutRedirectUris', value)}
-          />
-          <ListField
-            id="webOrigins"
-            label="Web origins"
-            help="Origins allowed to call from a browser (CORS), one per line, e.g. https://app.example.com; + allows the origins of the redirect URIs."
-            value={draft.webOrigins}
-            errors={fieldErrors('webOrigins')}
-            onInput={(value) => set('webOrigins', value)}
-          />
-          <TextField
-            id="adminUrl"
-            label="Admin URL"
-            help="Where Keycloak's server sends logout and revocation requests for this client (https)."
-            value={draft.adminUrl}
-            errors={fieldErrors('adminUrl')}
-            onInput={(value) => set('adminUrl', value)}
-          />
+          {ACCESS_FIELDS.map(({ id, label, help, list }) => {
+            const Field = list ? ListField : TextField;
+            return (
+              <Field
+                key={id}
+                id={id}
+                label={label}
+                help={help}
+                value={draft[id]}
+                errors={fieldErrors(id)}
+                onInput={(value) => set(id, value)}
+              />
+            );
+          })}
         </fieldset>
 
         <fieldset

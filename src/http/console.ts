@@ -3,21 +3,11 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
+import type { ConsoleConfig } from './console-config.js';
 import { ProblemError } from './problem.js';
 
 /** Where `npm run build` puts the console: dist/console, beside src/ and dist/ alike. */
 export const defaultConsoleDir = fileURLToPath(new URL('../../dist/console/', import.meta.url));
-
-/** What the page needs to log in and to find the caller's account; no secret. */
-export interface ConsoleConfig {
-  keycloakUrl: string;
-  realm: string;
-  clientId: string;
-  accountClaim: string;
-  rolesClaim: string;
-  maxGracePeriodSeconds: number;
-  secretRevealEnabled: boolean;
-}
 
 /**
  * The console's own policy: its scripts and styles from this origin only, and fetch to the
