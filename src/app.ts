@@ -5,7 +5,7 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
-import type { LockOptions } from './api-clients/account-lock.js';
+import type { LockOptions } from './api-clients/consistency/account-lock.js';
 import { apiClientsPlugin } from './api-clients/plugin.js';
 import { authPlugin } from './auth/plugin.js';
 import type { TokenVerifier } from './auth/verify.js';

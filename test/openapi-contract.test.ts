@@ -4,9 +4,9 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateOpenapi } from '../scripts/lib/openapi.js';
-import { readBody } from '../src/api-clients/input.js';
-import { DEFAULT_FIELDS } from '../src/api-clients/mapping.js';
-import { apiClientErrors, clientIdErrors } from '../src/api-clients/rules.js';
+import { readBody } from '../src/api-clients/resource/input.js';
+import { DEFAULT_FIELDS } from '../src/api-clients/resource/mapping.js';
+import { apiClientErrors, clientIdErrors } from '../src/api-clients/resource/rules.js';
 
 type Header = { schema: Record<string, unknown> };
 type Response = {

@@ -2,14 +2,14 @@
 // representation the service itself would send on create.
 // The service's own mapping: seeded and directly created clients carry exactly its attributes.
 
-import { CATALOGUE_ATTRIBUTE } from '../../src/api-clients/catalogue.js';
+import { CATALOGUE_ATTRIBUTE } from '../../src/api-clients/access/catalogue.js';
+import { ACCOUNT_ATTRIBUTE } from '../../src/api-clients/access/ownership.js';
 import {
   type ClientRepresentation,
   DEFAULT_FIELDS,
   toClientRepresentation,
-} from '../../src/api-clients/mapping.js';
-import { ACCOUNT_ATTRIBUTE } from '../../src/api-clients/ownership.js';
-import type { ApiClientFields } from '../../src/api-clients/schema.js';
+} from '../../src/api-clients/resource/mapping.js';
+import type { ApiClientFields } from '../../src/api-clients/resource/schema.js';
 
 export const realm = 'platform';
 export const serviceClient = { clientId: 'api-clients-service', secret: 'api-clients-service-dev-secret' };

@@ -32,10 +32,10 @@ export interface RealmSetup {
   users: { username: string; serviceAccountClientId: string; clientRoles: Record<string, string[]> }[];
   /** Not a realm representation member: turned into one by demoRealm(), applied by setup-realm. */
   adminPermissions: AdminPermissionsData;
-  /** The client profile and policy of secret rotation with a grace period (src/api-clients/secrets.ts). */
+  /** The client profile and policy of secret rotation with a grace period (src/api-clients/credentials/secrets.ts). */
   clientProfiles: { profiles: ClientProfileData[] };
   clientPolicies: { policies: ClientPolicyData[] };
-  /** The login events lastUsedAt reads (src/api-clients/last-used.ts), kept eventsExpiration seconds. */
+  /** The login events lastUsedAt reads (src/api-clients/activity/last-used.ts), kept eventsExpiration seconds. */
   eventsEnabled: boolean;
   eventsExpiration: number;
   enabledEventTypes: string[];

@@ -1,5 +1,5 @@
-// The realm-level part of the setup that the secret lifecycle needs (src/api-clients/secrets.ts,
-// src/api-clients/last-used.ts): the client profile and policy of secret rotation, and the login
+// The realm-level part of the setup that the secret lifecycle needs (src/api-clients/credentials/secrets.ts,
+// src/api-clients/activity/last-used.ts): the client profile and policy of secret rotation, and the login
 // events lastUsedAt reads. Like the rest of the setup it adds and never removes: an operator's own
 // profiles and policies stay as they are, the event types are added to the ones the realm saves
 // (a realm that saves every type, an empty list with events on, is left alone), and a longer

@@ -11,9 +11,9 @@ import { applyAdminPermissions } from './admin-permissions.js';
 import type { ClientData, RealmSetup } from './realm-files.js';
 import { applySecretLifecycleSetup } from './realm-setup-secrets.js';
 
-/** The attribute that marks a client as managed by the service (src/api-clients/mapping.ts). */
+/** The attribute that marks a client as managed by the service (src/api-clients/resource/mapping.ts). */
 const ACCOUNT_ATTRIBUTE = 'api-clients.account';
-/** The attribute the secret-rotation policy covers (src/api-clients/mapping.ts). */
+/** The attribute the secret-rotation policy covers (src/api-clients/resource/mapping.ts). */
 const SECRET_ROTATION_ATTRIBUTE = 'api-clients.secret-rotation';
 const OFFLINE_ACCESS = 'offline_access';
 /** The public client of the service's Swagger UI (DOCS_CLIENT_ID). */

@@ -3,8 +3,8 @@
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { isNotFound } from '../keycloak/errors.js';
 import { mapLimited } from '../lib/map-limited.js';
-import type { Directory } from './directory.js';
-import type { BulkDeleteStatus } from './schema-operations.js';
+import type { Directory } from './access/directory.js';
+import type { BulkDeleteStatus } from './resource/schema-operations.js';
 
 const CONCURRENCY = 4;
 

@@ -1,5 +1,5 @@
-// The domain's own refusals, as problem types (src/http/problem.ts turns them into answers).
-import { ProblemError } from '../http/problem.js';
+// The domain's own refusals, as problem types (src/lib/problem.ts turns them into answers).
+import { ProblemError } from '../lib/problem.js';
 
 export const notFound = (accountId: string, clientId: string): ProblemError =>
   new ProblemError('not-found', `Account ${accountId} has no API client ${clientId}`);

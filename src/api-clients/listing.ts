@@ -2,12 +2,12 @@
 // the roles of the page's rows only (Keycloak keeps them in each client's role scope; the
 // directory keeps each briefly, so a warm list is the account query alone).
 import { mapLimited } from '../lib/map-limited.js';
-import type { CatalogueReader } from './catalogue.js';
-import type { Directory } from './directory.js';
-import type { LastUsed } from './last-used.js';
-import type { Limits } from './limits.js';
-import { fromClientRepresentation, rolesOf, toSummary } from './mapping.js';
-import type { ApiClientSummary } from './schema.js';
+import type { CatalogueReader } from './access/catalogue.js';
+import type { Directory } from './access/directory.js';
+import type { LastUsed } from './activity/last-used.js';
+import type { Limits } from './consistency/limits.js';
+import { fromClientRepresentation, rolesOf, toSummary } from './resource/mapping.js';
+import type { ApiClientSummary } from './resource/schema.js';
 
 export interface ListOptions {
   search?: string;

@@ -3,8 +3,8 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { createClientsGateway } from '../keycloak/clients-gateway.js';
 import { createTtlCache } from '../lib/cache.js';
-import { callBudgetFor, type LockOptions, leaseFor } from './account-lock.js';
-import { accountMarkerOf, MANAGED_CLIENT_ID_PATTERN } from './ownership.js';
+import { accountMarkerOf, MANAGED_CLIENT_ID_PATTERN } from './access/ownership.js';
+import { callBudgetFor, type LockOptions, leaseFor } from './consistency/account-lock.js';
 import { type ApiClientsService, createApiClientsService } from './service.js';
 
 declare module 'fastify' {

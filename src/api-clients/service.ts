@@ -1,28 +1,40 @@
 // The API clients domain, SPEC §2–§4: a table of contents over the rooms that do the work.
 // Routes call these functions with an account the caller was already allowed to act on and a
 // body read once (input.ts).
-import { ProblemError } from '../http/problem.js';
-import type { ClientsGateway } from '../keycloak/clients-gateway.js';
-import { accountLockName, clientLockName, createLocks, type LockOptions } from './account-lock.js';
-import { bulkDelete } from './bulk-delete.js';
-import { type Catalogue, createCatalogue } from './catalogue.js';
-import { createDirectory, type Loaded } from './directory.js';
-import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
-import { assertValid, type BodyInput } from './input.js';
-import { createLastUsed } from './last-used.js';
-import { createLimits } from './limits.js';
-import { type ListOptions, listAccount } from './listing.js';
-import { DEFAULT_FIELDS, fieldsOf, fromClientRepresentation, rolesOf, toCreatePlan } from './mapping.js';
-import { clientIdErrors, type RuleContext } from './rules.js';
-import type { Limit, Role, Scope } from './schema-operations.js';
-import { createSecrets, previousSecretExpiry, type Rotation } from './secrets.js';
-import { createServiceClientRoles } from './service-client.js';
-import type { UrlSafetyOptions } from './url-safety.js';
-import { checkPrecondition, type Versioned, versioned } from './versioning.js';
-import { createWrites } from './writes.js';
 
+import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import { ProblemError } from '../lib/problem.js';
+import { type Catalogue, createCatalogue } from './access/catalogue.js';
+import { createDirectory, type Loaded } from './access/directory.js';
+import { createLastUsed } from './activity/last-used.js';
+import { bulkDelete } from './bulk-delete.js';
+import {
+  accountLockName,
+  clientLockName,
+  createLocks,
+  type LockOptions,
+} from './consistency/account-lock.js';
+import { createLimits } from './consistency/limits.js';
+import { createServiceClientRoles } from './consistency/service-client.js';
+import { checkPrecondition, type Versioned, versioned } from './consistency/versioning.js';
+import { createWrites } from './consistency/writes.js';
+import { createSecrets, previousSecretExpiry, type Rotation } from './credentials/secrets.js';
+import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
+import { type ListOptions, listAccount } from './listing.js';
+import { assertValid, type BodyInput } from './resource/input.js';
+import {
+  DEFAULT_FIELDS,
+  fieldsOf,
+  fromClientRepresentation,
+  rolesOf,
+  toCreatePlan,
+} from './resource/mapping.js';
+import { clientIdErrors, type RuleContext } from './resource/rules.js';
+import type { Limit, Role, Scope } from './resource/schema-operations.js';
+import type { UrlSafetyOptions } from './resource/url-safety.js';
+
+export type { Versioned } from './consistency/versioning.js';
 export type { ListOptions } from './listing.js';
-export type { Versioned } from './versioning.js';
 
 export interface ApiClientsOptions {
   /** The service's own clientId: its roles hold the per-account locks and limits. */

@@ -1,4 +1,4 @@
-import { ProblemError } from '../http/problem.js';
+import { ProblemError } from '../lib/problem.js';
 
 /** Who is calling, from a verified bearer token. */
 export interface Caller {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { ProblemError } from '../http/problem.js';
+import { ProblemError } from '../lib/problem.js';
 import { type Access, authorize, type Caller } from './caller.js';
 import { createTokenVerifier, type TokenVerifier, unauthorized } from './verify.js';
 

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { Config } from '../config.js';
-import { keycloakUnavailable, ProblemError } from '../http/problem.js';
 import { createTtlCache } from '../lib/cache.js';
+import { keycloakUnavailable, ProblemError } from '../lib/problem.js';
 import type { Caller } from './caller.js';
 
 export type TokenVerifier = (token: string) => Promise<Caller>;

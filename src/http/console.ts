@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
+import { ProblemError } from '../lib/problem.js';
 import type { ConsoleConfig } from './console-config.js';
-import { ProblemError } from './problem.js';
 
 /** Where `npm run build` puts the console: dist/console, beside src/ and dist/ alike. */
 export const defaultConsoleDir = fileURLToPath(new URL('../../dist/console/', import.meta.url));

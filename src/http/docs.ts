@@ -2,10 +2,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiClient, ApiClientSummary, ApiClientWithSecret } from '../api-clients/schema.js';
-import { Limit, RotatedSecret, Secret } from '../api-clients/schema-operations.js';
+import { ApiClient, ApiClientSummary, ApiClientWithSecret } from '../api-clients/resource/schema.js';
+import { Limit, RotatedSecret, Secret } from '../api-clients/resource/schema-operations.js';
 import type { Config } from '../config.js';
-import { Problem } from './problem.js';
+import { Problem } from '../lib/problem.js';
 
 export const apiInfo = {
   title: 'API Clients service',

@@ -1,6 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { type FieldError, keycloakUnavailable, PATTERN_REASON, ProblemError, toProblem } from './problem.js';
+import {
+  type FieldError,
+  keycloakUnavailable,
+  PATTERN_REASON,
+  ProblemError,
+  toProblem,
+} from '../lib/problem.js';
 import type { RouteTable } from './route-table.js';
 
 export interface AjvError {

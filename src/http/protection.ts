@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import helmetHeaders from 'helmet';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
-import { ProblemError, RETRY_AFTER_SECONDS } from './problem.js';
+import { ProblemError, RETRY_AFTER_SECONDS } from '../lib/problem.js';
 
 // The answers are JSON; Swagger UI (/docs) needs its scripts and Keycloak's token endpoint,
 // so no blanket Content-Security-Policy, and its login popup comes back from Keycloak to

@@ -1,7 +1,7 @@
 // What each answer carries, declared once for the OpenAPI document: the headers of success and
 // problem answers, and the problem answers every route can give whatever its own domain says.
 import type { RouteOptions } from 'fastify';
-import { problemResponses } from './problem.js';
+import { problemResponses } from '../lib/problem.js';
 
 const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
   ...schema,

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { realmFile } from '../../scripts/lib/keycloak-local.js';
 import { demoRealm, demoRealmJson, readSetup, setupFile } from '../../scripts/lib/realm-files.js';
-import { TOKEN_EVENT_TYPES } from '../../src/api-clients/last-used.js';
-import { SECRET_ROTATION_ATTRIBUTE } from '../../src/api-clients/mapping.js';
+import { TOKEN_EVENT_TYPES } from '../../src/api-clients/activity/last-used.js';
+import { SECRET_ROTATION_ATTRIBUTE } from '../../src/api-clients/resource/mapping.js';
 
 describe('the realm files', () => {
   it('realm-platform.json is setup + demo as generated (run `npm run realm` after changing them)', () => {

@@ -1,12 +1,12 @@
-// The lock's rules (src/api-clients/account-lock.ts) against the real Keycloak: a lock is taken
+// The lock's rules (src/api-clients/consistency/account-lock.ts) against the real Keycloak: a lock is taken
 // over only after a waiter has seen the same holder for a whole lease on its own clock; release
 // removes only the holder's own lock; a holder whose lease ran out sends no create; a replica
 // whose wall clock is ahead changes nothing (the lock reads no wall clock); a lost release is
 // taken over one lease later.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { createLocks } from '../../src/api-clients/account-lock.js';
-import { createServiceClientRoles } from '../../src/api-clients/service-client.js';
+import { createLocks } from '../../src/api-clients/consistency/account-lock.js';
+import { createServiceClientRoles } from '../../src/api-clients/consistency/service-client.js';
 import { createKeycloakAdmin } from '../../src/keycloak/admin.js';
 import { createClientsGateway } from '../../src/keycloak/clients-gateway.js';
 import { clientsUrl, startTestApp, uniqueAccount } from '../support/app.js';

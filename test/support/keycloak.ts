@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { inject } from 'vitest';
-import { ACCOUNT_ATTRIBUTE } from '../../src/api-clients/ownership.js';
+import { ACCOUNT_ATTRIBUTE } from '../../src/api-clients/access/ownership.js';
 import { type Config, loadConfig } from '../../src/config.js';
 
 export const realm = 'platform';

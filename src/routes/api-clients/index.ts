@@ -1,24 +1,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { type BodyInput, readBody } from '../../api-clients/input.js';
+import { type BodyInput, readBody } from '../../api-clients/resource/input.js';
 import {
   AccountParams,
   ApiClientCreate,
   ApiClientPatch,
   ApiClientReplace,
   ClientParams,
-} from '../../api-clients/schema.js';
+} from '../../api-clients/resource/schema.js';
 import {
   ApiClientList,
   BulkDeleteRequest,
   BulkDeleteResult,
   ListQuery,
-} from '../../api-clients/schema-operations.js';
+} from '../../api-clients/resource/schema-operations.js';
 import { callerSecurity as security } from '../../http/docs.js';
 import { type AjvError, fieldErrors } from '../../http/errors.js';
-import type { FieldError } from '../../http/problem.js';
 import { problems, success } from '../../http/responses.js';
+import type { FieldError } from '../../lib/problem.js';
 
 const tags = ['api-clients'];
 const IfMatch = Type.Object({

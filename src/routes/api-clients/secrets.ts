@@ -3,8 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { ClientParams } from '../../api-clients/schema.js';
-import { RegenerateRequest } from '../../api-clients/schema-operations.js';
+import { ClientParams } from '../../api-clients/resource/schema.js';
+import { RegenerateRequest } from '../../api-clients/resource/schema-operations.js';
 import { callerSecurity as security } from '../../http/docs.js';
 import { problems, success } from '../../http/responses.js';
 

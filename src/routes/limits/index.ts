@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AccountParams } from '../../api-clients/schema.js';
-import { LimitUpdate } from '../../api-clients/schema-operations.js';
+import { AccountParams } from '../../api-clients/resource/schema.js';
+import { LimitUpdate } from '../../api-clients/resource/schema-operations.js';
 import { callerSecurity as security } from '../../http/docs.js';
 import { success } from '../../http/responses.js';
 

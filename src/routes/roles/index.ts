@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { RoleList } from '../../api-clients/schema-operations.js';
+import { RoleList } from '../../api-clients/resource/schema-operations.js';
 import { callerSecurity } from '../../http/docs.js';
 import { success } from '../../http/responses.js';
 

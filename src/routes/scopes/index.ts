@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ScopeList } from '../../api-clients/schema-operations.js';
+import { ScopeList } from '../../api-clients/resource/schema-operations.js';
 import { callerSecurity } from '../../http/docs.js';
 import { success } from '../../http/responses.js';
 

@@ -5,9 +5,9 @@
 // follows Keycloak's event store.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
-import { scriptClient } from '../support/fixtures.js';
-import { clientCredentialsToken, introspect, keycloakClient, userToken } from '../support/keycloak.js';
+import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../../support/app.js';
+import { scriptClient } from '../../support/fixtures.js';
+import { clientCredentialsToken, introspect, keycloakClient, userToken } from '../../support/keycloak.js';
 
 const MAX_GRACE = 3600;
 let t: TestApp;

@@ -1,13 +1,13 @@
 // SPEC §2 and §4: the rules a JSON schema cannot say, each failing field reported with its JSON pointer.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FIELDS } from '../../src/api-clients/mapping.js';
+import { DEFAULT_FIELDS } from '../../../src/api-clients/resource/mapping.js';
 import {
   apiClientErrors,
   clientIdErrors,
   normaliseFields,
   type RuleContext,
-} from '../../src/api-clients/rules.js';
-import type { ApiClientFields } from '../../src/api-clients/schema.js';
+} from '../../../src/api-clients/resource/rules.js';
+import type { ApiClientFields } from '../../../src/api-clients/resource/schema.js';
 
 const context: RuleContext = {
   accountId: 'acme',

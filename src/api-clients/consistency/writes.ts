@@ -5,12 +5,14 @@
 // so what it puts back is what it read under that lock: no other writer of the service can have
 // changed the client in between.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { keycloakUnavailable } from '../http/problem.js';
-import type { ClientsGateway, RoleRepresentation } from '../keycloak/clients-gateway.js';
-import { isConflict } from '../keycloak/errors.js';
-import { type Catalogue, scopeIdOf } from './catalogue.js';
-import type { Loaded } from './directory.js';
-import { clientIdTaken } from './errors.js';
+import type { ClientsGateway, RoleRepresentation } from '../../keycloak/clients-gateway.js';
+import { isConflict } from '../../keycloak/errors.js';
+import { keycloakUnavailable } from '../../lib/problem.js';
+import { type Catalogue, scopeIdOf } from '../access/catalogue.js';
+import type { Loaded } from '../access/directory.js';
+import { isManagedBy } from '../access/ownership.js';
+import { createRoleAssignment, type UndoSteps } from '../access/role-assignment.js';
+import { clientIdTaken } from '../errors.js';
 import {
   type ClientRepresentation,
   CREATED_AT_ATTRIBUTE,
@@ -19,10 +21,8 @@ import {
   fromClientRepresentation,
   OFFLINE_ACCESS_SCOPE,
   toClientRepresentation,
-} from './mapping.js';
-import { isManagedBy } from './ownership.js';
-import { createRoleAssignment, type UndoSteps } from './role-assignment.js';
-import type { ApiClientConfig, ApiClientFields } from './schema.js';
+} from '../resource/mapping.js';
+import type { ApiClientConfig, ApiClientFields } from '../resource/schema.js';
 
 export interface WriteOptions {
   /** Whether managed clients may keep offline_access (offline tokens). */

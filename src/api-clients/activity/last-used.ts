@@ -12,9 +12,9 @@
 // the window's query comes back full (a busy realm), the clients it misses are asked for one by one
 // and kept only RECENT_TTL_MS. (A get used to ask Keycloak each time: 1 events query per get cost
 // Keycloak as much CPU as the client's own read, bench/README.md.)
-import type { ClientsGateway, EventRepresentation, EventType } from '../keycloak/clients-gateway.js';
-import { createTtlCache } from '../lib/cache.js';
-import { mapLimited } from '../lib/map-limited.js';
+import type { ClientsGateway, EventRepresentation, EventType } from '../../keycloak/clients-gateway.js';
+import { createTtlCache } from '../../lib/cache.js';
+import { mapLimited } from '../../lib/map-limited.js';
 
 /** The events that say Keycloak issued a token to the client. */
 export const TOKEN_EVENT_TYPES: EventType[] = ['CLIENT_LOGIN', 'CODE_TO_TOKEN'];

@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { masterAdmin } from '../security/realm-admin.js';
-import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
-import { scriptClient } from '../support/fixtures.js';
-import { keycloakClient, userToken } from '../support/keycloak.js';
+import { masterAdmin } from '../../security/realm-admin.js';
+import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../../support/app.js';
+import { scriptClient } from '../../support/fixtures.js';
+import { keycloakClient, userToken } from '../../support/keycloak.js';
 
 type Client = { clientId: string; scopes: string[] };
 type Problem = { type: string; errors?: { pointer: string; reason: string }[] };

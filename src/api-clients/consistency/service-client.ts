@@ -1,7 +1,7 @@
 // The service's own Keycloak client, whose client roles hold the per-account limits and locks:
 // Keycloak keeps a client's role names unique, and they need no database of the service's own.
-import type { ClientsGateway, RoleRepresentation } from '../keycloak/clients-gateway.js';
-import { createTtlCache } from '../lib/cache.js';
+import type { ClientsGateway, RoleRepresentation } from '../../keycloak/clients-gateway.js';
+import { createTtlCache } from '../../lib/cache.js';
 
 export function createServiceClientRoles(gateway: ClientsGateway, serviceClientId: string) {
   // Internal ids never change: looked up once (a day's TTL only bounds a realm that was rebuilt).

@@ -1,8 +1,8 @@
 // The catalogues: the realm's client scopes and realm roles marked for API clients, with their
 // descriptions, and the realm's own default scopes, which every managed client keeps. Read from
 // Keycloak, kept briefly, and loaded once per operation.
-import type { ClientsGateway, RoleRepresentation } from '../keycloak/clients-gateway.js';
-import { createTtlCache } from '../lib/cache.js';
+import type { ClientsGateway, RoleRepresentation } from '../../keycloak/clients-gateway.js';
+import { createTtlCache } from '../../lib/cache.js';
 
 /** Marks a realm client scope, or a realm role, as part of the catalogue API clients may get. */
 export const CATALOGUE_ATTRIBUTE = 'api-clients.catalogue';

@@ -17,8 +17,8 @@ import {
   rolesOf,
   toClientRepresentation,
   toSummary,
-} from '../../src/api-clients/mapping.js';
-import type { ApiClientConfig } from '../../src/api-clients/schema.js';
+} from '../../../src/api-clients/resource/mapping.js';
+import type { ApiClientConfig } from '../../../src/api-clients/resource/schema.js';
 
 const CATALOGUE = ['datahub-api', 'push-data'] as const;
 /** The realm's own default scopes, which every client keeps next to its catalogue scopes. */

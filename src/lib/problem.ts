@@ -33,7 +33,7 @@ export const FieldError = Type.Object({
 });
 export type FieldError = Static<typeof FieldError>;
 
-/** How a schema pattern's failure reads; a domain rule on the same field says it better (api-clients/input.ts). */
+/** How a schema pattern's failure reads; a domain rule on the same field says it better (api-clients/resource/input.ts). */
 export const PATTERN_REASON = 'must match the pattern';
 
 export const Problem = Type.Object(

@@ -1,10 +1,10 @@
-// Reading a request body (src/api-clients/input.ts): a body that failed the schema is still read,
+// Reading a request body (src/api-clients/resource/input.ts): a body that failed the schema is still read,
 // so that the rules can report every other failing field in the same answer.
 import { describe, expect, it } from 'vitest';
-import { lenientFields } from '../../src/api-clients/input.js';
-import { DEFAULT_FIELDS } from '../../src/api-clients/mapping.js';
-import { apiClientErrors, type RuleContext } from '../../src/api-clients/rules.js';
-import type { ApiClientFields } from '../../src/api-clients/schema.js';
+import { lenientFields } from '../../../src/api-clients/resource/input.js';
+import { DEFAULT_FIELDS } from '../../../src/api-clients/resource/mapping.js';
+import { apiClientErrors, type RuleContext } from '../../../src/api-clients/resource/rules.js';
+import type { ApiClientFields } from '../../../src/api-clients/resource/schema.js';
 
 const context: RuleContext = {
   accountId: 'acme',

@@ -4,16 +4,16 @@
 // neither the pattern's text nor the null branch's "must be null".
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FIELDS } from '../../src/api-clients/mapping.js';
+import { DEFAULT_FIELDS } from '../../../src/api-clients/resource/mapping.js';
 import {
   apiClientErrors,
   clientIdErrors,
   normaliseFields,
   type RuleContext,
-} from '../../src/api-clients/rules.js';
-import { ApiClientCreate, type ApiClientFields } from '../../src/api-clients/schema.js';
-import { clientsUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
-import { keycloakAccountClientIds, userToken } from '../support/keycloak.js';
+} from '../../../src/api-clients/resource/rules.js';
+import { ApiClientCreate, type ApiClientFields } from '../../../src/api-clients/resource/schema.js';
+import { clientsUrl, startTestApp, type TestApp, uniqueAccount } from '../../support/app.js';
+import { keycloakAccountClientIds, userToken } from '../../support/keycloak.js';
 
 /** The loosest context: http and "*" allowed, so that the patterns are checked against the most the rules take. */
 const loosest: RuleContext = {

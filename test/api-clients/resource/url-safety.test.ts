@@ -5,8 +5,8 @@ import {
   keycloakCalledUrlReason,
   rootUrlReason,
   STRICT_URL_SAFETY,
-} from '../../src/api-clients/url-safety.js';
-import { INTERNAL_TARGETS } from '../security/internal-targets.js';
+} from '../../../src/api-clients/resource/url-safety.js';
+import { INTERNAL_TARGETS } from '../../security/internal-targets.js';
 
 describe('keycloakCalledUrlReason', () => {
   it.each(INTERNAL_TARGETS)('refuses %s: %s', (_why, url) => {

@@ -3,7 +3,7 @@
 // a Script client the same roles mapped to its service-account user, so that its own
 // client-credentials token carries them. Only catalogue roles are ever added, whatever the caller
 // sent and whatever the service's Keycloak account would allow: this file checks it again.
-import type { ClientsGateway, RoleMapping, RoleRepresentation } from '../keycloak/clients-gateway.js';
+import type { ClientsGateway, RoleMapping, RoleRepresentation } from '../../keycloak/clients-gateway.js';
 import { type Catalogue, roleOf } from './catalogue.js';
 
 /** Steps that put back what was done, run last to first. */

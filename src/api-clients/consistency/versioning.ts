@@ -1,8 +1,8 @@
 // HTTP versioning of the resource: a weak ETag over the client as the caller sees it, and the
 // If-Match precondition of PUT, PATCH and DELETE.
 import { createHash } from 'node:crypto';
-import { ProblemError } from '../http/problem.js';
-import type { ApiClient, ApiClientConfig, ApiClientUsage } from './schema.js';
+import { ProblemError } from '../../lib/problem.js';
+import type { ApiClient, ApiClientConfig, ApiClientUsage } from '../resource/schema.js';
 
 export interface Versioned {
   client: ApiClient;

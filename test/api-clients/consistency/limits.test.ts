@@ -1,8 +1,8 @@
 // The per-account limit: default from configuration, override stored in Keycloak, exact under concurrency.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
-import { scriptClient } from '../support/fixtures.js';
-import { keycloakAccountClientIds, userToken } from '../support/keycloak.js';
+import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../../support/app.js';
+import { scriptClient } from '../../support/fixtures.js';
+import { keycloakAccountClientIds, userToken } from '../../support/keycloak.js';
 
 describe('the per-account limit', () => {
   let t: TestApp;

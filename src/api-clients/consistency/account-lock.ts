@@ -20,8 +20,8 @@ import {
   isUnavailable,
   KeycloakUnavailableError,
   keycloakStatus,
-} from '../keycloak/errors.js';
-import { createTtlCache } from '../lib/cache.js';
+} from '../../keycloak/errors.js';
+import { createTtlCache } from '../../lib/cache.js';
 import type { ServiceClientRoles } from './service-client.js';
 
 /** An account's lock: an account id is at most 63 characters of [a-z0-9-]. */

@@ -1,8 +1,8 @@
 // The one place where the API client resource meets Keycloak's ClientRepresentation, both ways.
-// test/api-clients/mapping.test.ts has a table of every field.
+// test/api-clients/resource/mapping.test.ts has a table of every field.
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
-import type { Catalogue, RealmDefaults } from './catalogue.js';
-import { ACCOUNT_ATTRIBUTE } from './ownership.js';
+import type { Catalogue, RealmDefaults } from '../access/catalogue.js';
+import { ACCOUNT_ATTRIBUTE } from '../access/ownership.js';
 import type { ApiClientConfig, ApiClientFields, ApiClientSummary, CapabilityType } from './schema.js';
 
 export { ACCOUNT_ATTRIBUTE };
@@ -11,7 +11,7 @@ export const CREATED_AT_ATTRIBUTE = 'api-clients.created-at';
 /**
  * Marks a client for the realm's client policy `api-clients-secret-rotation` (Keycloak's
  * client-attributes condition matches this exact key and value): its regenerated-out secret stays
- * accepted for a grace period (src/api-clients/secrets.ts).
+ * accepted for a grace period (src/api-clients/credentials/secrets.ts).
  */
 export const SECRET_ROTATION_ATTRIBUTE = 'api-clients.secret-rotation';
 /**

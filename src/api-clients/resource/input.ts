@@ -2,7 +2,7 @@
 // errors come from the route; the domain rules add theirs once the fields are known, and both
 // are answered together, so that a caller fixes a form in one round trip. A body that failed the
 // schema is still read, leniently, so that the rules can report every other failing field.
-import { type FieldError, PATTERN_REASON, ProblemError } from '../http/problem.js';
+import { type FieldError, PATTERN_REASON, ProblemError } from '../../lib/problem.js';
 import { DEFAULT_FIELDS } from './mapping.js';
 import { apiClientErrors, normaliseFields, type RuleContext } from './rules.js';
 import type { ApiClientFields, CapabilityType } from './schema.js';

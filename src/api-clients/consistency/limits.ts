@@ -1,8 +1,8 @@
 // Each account's limit of API clients: the configured default, or the account's own override,
 // kept in Keycloak as the client role `limit.<account>` (attribute maxApiClients) of the
 // service's own client.
-import { isConflict, isNotFound } from '../keycloak/errors.js';
-import { createTtlCache } from '../lib/cache.js';
+import { isConflict, isNotFound } from '../../keycloak/errors.js';
+import { createTtlCache } from '../../lib/cache.js';
 import type { ServiceClientRoles } from './service-client.js';
 
 const limitRole = (accountId: string) => `limit.${accountId}`;

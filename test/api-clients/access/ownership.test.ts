@@ -1,6 +1,6 @@
-// src/api-clients/ownership.ts: the one home for "this client is ours".
+// src/api-clients/access/ownership.ts: the one home for "this client is ours".
 import { describe, expect, it } from 'vitest';
-import { isManagedBy, MANAGED_CLIENT_ID_PATTERN } from '../../src/api-clients/ownership.js';
+import { isManagedBy, MANAGED_CLIENT_ID_PATTERN } from '../../../src/api-clients/access/ownership.js';
 
 describe('which Keycloak clients belong to an account', () => {
   it.each<[string, Record<string, unknown>, boolean]>([

@@ -2,7 +2,7 @@
 // with its JSON pointer, so that a caller fixes a form in one round trip. They refuse what
 // Keycloak would accept without honouring it (a redirect URI on a client with no browser flow,
 // a path with no rootUrl to resolve it against, a fragment, a wildcard in the middle).
-import type { FieldError } from '../http/problem.js';
+import type { FieldError } from '../../lib/problem.js';
 import { type ApiClientFields, CLIENT_ID_SUFFIX_PATTERN, MAX_TEXT } from './schema.js';
 import {
   browserUrlReason,

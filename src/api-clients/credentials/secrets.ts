@@ -22,9 +22,9 @@
 // Invalidate also revokes the tokens issued so far: Keycloak refuses at introspection and refresh
 // a token whose `iat` is before the client's `notBefore` (TokenManager), in whole seconds.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClientsGateway } from '../keycloak/clients-gateway.js';
-import type { Directory } from './directory.js';
-import { SECRET_ROTATION_ATTRIBUTE } from './mapping.js';
+import type { ClientsGateway } from '../../keycloak/clients-gateway.js';
+import type { Directory } from '../access/directory.js';
+import { SECRET_ROTATION_ATTRIBUTE } from '../resource/mapping.js';
 
 /** Keycloak's attributes of a rotated-out secret (org.keycloak.models.ClientSecretConstants). */
 export const ROTATED_SECRET_ATTRIBUTE = 'client.secret.rotated';

@@ -5,10 +5,10 @@ import type {
   ClientRepresentation,
   ClientsGateway,
   RoleRepresentation,
-} from '../keycloak/clients-gateway.js';
-import { isNotFound } from '../keycloak/errors.js';
-import { createTtlCache } from '../lib/cache.js';
-import { notFound } from './errors.js';
+} from '../../keycloak/clients-gateway.js';
+import { isNotFound } from '../../keycloak/errors.js';
+import { createTtlCache } from '../../lib/cache.js';
+import { notFound } from '../errors.js';
 import { ACCOUNT_ATTRIBUTE, hasAccountPrefix, isManagedBy } from './ownership.js';
 
 export interface Loaded {

@@ -1,5 +1,9 @@
 import { type Static, Type } from 'typebox';
-import { ACCOUNT_ID_PATTERN, CLIENT_ID_SUFFIX_PATTERN, MANAGED_CLIENT_ID_PATTERN } from './ownership.js';
+import {
+  ACCOUNT_ID_PATTERN,
+  CLIENT_ID_SUFFIX_PATTERN,
+  MANAGED_CLIENT_ID_PATTERN,
+} from '../access/ownership.js';
 
 export { ACCOUNT_ID_PATTERN, CLIENT_ID_SUFFIX_PATTERN };
 /** Keycloak stores these columns as VARCHAR(255): a longer value would fail, not be kept. */

@@ -3,9 +3,9 @@
 // user's roles only where the client has them; nothing outside the catalogue is ever granted, by
 // the service or by Keycloak to the service's account.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleAccessToken, masterAdmin } from '../security/realm-admin.js';
-import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
-import { scriptClient } from '../support/fixtures.js';
+import { exampleAccessToken, masterAdmin } from '../../security/realm-admin.js';
+import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../../support/app.js';
+import { scriptClient } from '../../support/fixtures.js';
 import {
   claims,
   clientCredentialsToken,
@@ -15,7 +15,7 @@ import {
   keycloakAdminGet,
   keycloakClient,
   userToken,
-} from '../support/keycloak.js';
+} from '../../support/keycloak.js';
 
 interface RoleRef {
   id: string;
