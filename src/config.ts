@@ -4,7 +4,7 @@ import { type Static, Type } from 'typebox';
 
 const CommaList = Type.String({ default: '', description: 'comma-separated list' });
 
-/** The service's whole configuration, from environment variables. README lists every one. */
+/** The service's whole configuration, from environment variables. docs/configuration.md lists every one. */
 export const EnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),

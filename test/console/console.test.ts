@@ -15,7 +15,7 @@ import { clientCredentialsToken, testConfig, userToken } from '../support/keyclo
 
 const CONSOLE_CLIENT = 'api-clients-console';
 const ACCOUNT = 'acme';
-// the README's pictures are rewritten on demand (CONSOLE_SCREENSHOTS=docs/console); a plain run keeps
+// the pictures of docs/console.md are rewritten on demand (CONSOLE_SCREENSHOTS=docs/console); a plain run keeps
 // its screenshots out of the tree
 const screenshots = join(
   projectRoot,

@@ -12,7 +12,7 @@ export interface LimitOptions {
   /**
    * How long a replica keeps an account's limit; 0 reads it from Keycloak every time. Looking up
    * an account with no limit of its own is a miss in Keycloak, which turned out costly next to the
-   * account query on a large realm (README, performance). A change made here is seen here at once,
+   * account query on a large realm (docs/performance.md). A change made here is seen here at once,
    * on other replicas within the TTL.
    */
   cacheTtlMs?: number;
