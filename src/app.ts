@@ -41,6 +41,8 @@ export interface AppDeps {
   loggerInstance?: FastifyBaseLogger;
   /** Logger options instead of the default ones (server.ts asks for pretty output on a terminal). */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes instead of stdout (tests: memory, to read what it censors). */
+  logDestination?: { write(line: string): void };
   /** A Keycloak admin connection to use instead of one built from config (unit tests). */
   keycloak?: KeycloakAdmin;
   /** A bearer-token verifier to use instead of the realm's JWKS (unit tests). */
@@ -63,7 +65,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const app = Fastify({
     ...((deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }
-      : { logger: deps.logger ?? loggerOptions(config.logLevel) }) as FastifyServerOptions),
+      : {
+          logger: deps.logger ?? {
+            ...loggerOptions(config.logLevel),
+            ...(deps.logDestination ? { stream: deps.logDestination } : {}),
+          },
+        }) as FastifyServerOptions),
     bodyLimit: config.bodyLimitBytes,
     // one line per request instead of two (requestLogPlugin)
     logController: new LogController({ disableRequestLogging: true }),
