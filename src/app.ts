@@ -53,6 +53,8 @@ export interface AppDeps {
   lock?: LockOptions;
   /** The built console's folder instead of dist/console (tests: one that is not built). */
   consoleDir?: string;
+  /** Told of every route the app registers (tests: the access matrix covers each one). */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
 
 /** Fastify takes a hop count too, but its types do not say so: the same rule as a function. */
@@ -89,7 +91,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     trustProxy: hopsOrList(config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);
-  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.addHook('onRoute', (route) => {
+    routes.add(route.method, route.url);
+    deps.onRoute?.(route);
+  });
   app.addHook('onRoute', declareCommonProblems);
 
   await app.register(errorHandling, { isUnavailable, routes });
