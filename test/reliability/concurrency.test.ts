@@ -39,7 +39,8 @@ const patch = (url: string, body: Record<string, unknown>, headers: Record<strin
 /**
  * Runs `first` with its client write held at the proxy; once it is held (the first has read the
  * client under its lock), runs `second`, and lets the first write go only when the second has
- * asked for the lock (a lock create sent after the hold) or, without a lock, has been answered.
+ * found the lock taken (it looks at the holder once its create of the lock is refused) or, without
+ * a lock that excludes it, has been answered.
  */
 async function overlapping<A, B>(first: () => Promise<A>, second: () => Promise<B>): Promise<[A, B]> {
   const held = env.proxy.failNext({ method: 'PUT', path: paths.client, mode: 'hold' });
@@ -53,8 +54,8 @@ async function overlapping<A, B>(first: () => Promise<A>, second: () => Promise<
   await waitFor(
     () =>
       secondDone ||
-      env.proxy.requests.slice(mark).some((r) => r.method === 'POST' && paths.roles.test(r.path)),
-    { what: 'the second update asks for the lock', everyMs: 10 },
+      env.proxy.requests.slice(mark).some((r) => r.method === 'GET' && paths.lockRole.test(r.path)),
+    { what: 'the second update finds the lock taken', everyMs: 10 },
   );
   held.release();
   expect(held.hits).toBe(1);
