@@ -65,8 +65,10 @@ describe('the lock itself (two lock objects stand for two replicas)', () => {
     await aHolds.promise;
     const firstLook = nextLook();
     let bStartedAt: number | undefined;
+    const bStarts = deferred();
     const bRun = b.withLock(name, 'test', async () => {
       bStartedAt = now;
+      bStarts.resolve();
       events.push('b starts');
       const bOwner = await ownerOf(name);
       aMayEnd.resolve();
@@ -76,10 +78,11 @@ describe('the lock itself (two lock objects stand for two replicas)', () => {
       events.push('b ends');
     });
     await firstLook;
+    // a second look: b has noted the holder of its first one, at 0 on its clock
+    await nextLook();
     // less than a lease after b first saw a's lock: b looks again, and keeps waiting
     now = 1000;
-    await nextLook();
-    await nextLook();
+    await Promise.race([nextLook().then(nextLook), bStarts.promise]);
     expect(events).toEqual(['a starts']);
     // past a lease on b's clock: b takes over, while a still runs
     now = 2600;
