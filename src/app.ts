@@ -41,6 +41,8 @@ export interface AppDeps {
   loggerInstance?: FastifyBaseLogger;
   /** Logger options instead of the default ones (server.ts asks for pretty output on a terminal). */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes instead of stdout (tests: memory, to read what it censors). */
+  logDestination?: { write(line: string): void };
   /** A Keycloak admin connection to use instead of one built from config (unit tests). */
   keycloak?: KeycloakAdmin;
   /** A bearer-token verifier to use instead of the realm's JWKS (unit tests). */
@@ -51,6 +53,8 @@ export interface AppDeps {
   lock?: LockOptions;
   /** The built console's folder instead of dist/console (tests: one that is not built). */
   consoleDir?: string;
+  /** Told of every route the app registers (tests: the access matrix covers each one). */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
 
 /** Fastify takes a hop count too, but its types do not say so: the same rule as a function. */
@@ -63,7 +67,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const app = Fastify({
     ...((deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }
-      : { logger: deps.logger ?? loggerOptions(config.logLevel) }) as FastifyServerOptions),
+      : {
+          logger: deps.logger ?? {
+            ...loggerOptions(config.logLevel),
+            ...(deps.logDestination ? { stream: deps.logDestination } : {}),
+          },
+        }) as FastifyServerOptions),
     bodyLimit: config.bodyLimitBytes,
     // one line per request instead of two (requestLogPlugin)
     logController: new LogController({ disableRequestLogging: true }),
@@ -82,7 +91,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     trustProxy: hopsOrList(config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);
-  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.addHook('onRoute', (route) => {
+    routes.add(route.method, route.url);
+    deps.onRoute?.(route);
+  });
   app.addHook('onRoute', declareCommonProblems);
 
   await app.register(errorHandling, { isUnavailable, routes });

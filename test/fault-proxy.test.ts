@@ -162,6 +162,25 @@ describe('fault proxy', () => {
     expect(received.map((echo) => echo.url)).toEqual([clientsPath]);
   });
 
+  it('holds a request until the test releases it, then forwards it', async () => {
+    const held = proxy.failNext({ path: /\/clients$/, mode: 'hold' });
+    let answered = false;
+    const answer = fetch(`${proxy.url}${clientsPath}`).then((response) => {
+      answered = true;
+      return response;
+    });
+    await held.reached;
+    expect(held.hits).toBe(1);
+    // held: the target has not seen it, the client has no answer (a GET of the target meanwhile
+    // goes through, so the target is answering)
+    expect((await fetch(`${proxy.url}/realms/platform`)).status).toBe(200);
+    expect(received.map((echo) => echo.url)).toEqual(['/realms/platform']);
+    expect(answered).toBe(false);
+    held.release();
+    expect((await answer).status).toBe(200);
+    expect(received.map((echo) => echo.url)).toEqual(['/realms/platform', clientsPath]);
+  });
+
   it('resets every request while down, and forwards again once up', async () => {
     proxy.setDown(true);
     await expect(fetch(`${proxy.url}/realms/platform/protocol/openid-connect/token`)).rejects.toThrow(

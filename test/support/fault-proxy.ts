@@ -1,5 +1,6 @@
 // A reverse proxy for tests that sits between the service and Keycloak and injects faults:
-// an error answer, a dropped connection, a slow answer, or Keycloak down altogether.
+// an error answer, a dropped connection, a slow answer, an answer held until the test lets it go,
+// or Keycloak down altogether.
 // Everything it does not fault it forwards unchanged, so the service still talks to the real
 // Keycloak through it. node:http only, loopback only.
 import {
@@ -14,7 +15,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 
-export type FaultMode = 'status' | 'reset' | 'delay';
+export type FaultMode = 'status' | 'reset' | 'delay' | 'hold';
 
 export interface FaultRule {
   /** HTTP method to match, case-insensitive; any method when absent. */
@@ -28,7 +29,9 @@ export interface FaultRule {
   /**
    * - `status`: answer `status` with `body` instead of forwarding (the target never sees it);
    * - `reset`: destroy the client's connection with a TCP RST, no answer at all;
-   * - `delay`: wait `delayMs`, then forward (not forwarded if the client gave up meanwhile).
+   * - `delay`: wait `delayMs`, then forward (not forwarded if the client gave up meanwhile);
+   * - `hold`: keep the request until the test calls the handle's `release()`, then forward: a
+   *   test that must know the request is in flight awaits `reached` instead of sleeping.
    */
   mode: FaultMode;
   /** For `status`. Default 500. */
@@ -46,6 +49,10 @@ export interface FaultRuleHandle {
   readonly hits: number;
   /** True once the rule has fired `times` times (it is then removed). */
   readonly done: boolean;
+  /** Settles when the rule fires for the first time. */
+  readonly reached: Promise<void>;
+  /** For `hold`: forwards the requests held so far and any the rule holds from now on. */
+  release(): void;
 }
 
 export interface RecordedRequest {
@@ -80,6 +87,8 @@ interface ActiveRule {
   skipLeft: number;
   timesLeft: number;
   hits: number;
+  fired: () => void;
+  released: Promise<void>;
 }
 
 // Hop-by-hop headers describe one connection, not the message: each side sets its own.
@@ -111,6 +120,14 @@ export interface FaultProxyOptions {
   preserveHost?: boolean;
 }
 
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
 export async function startFaultProxy(
   targetBaseUrl: string,
   options: FaultProxyOptions = {},
@@ -124,6 +141,7 @@ export async function startFaultProxy(
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  const releaseAll = new Set<() => void>();
   // Own agent, so that close() also drops the pooled connections to the target.
   const agent = new Agent({ keepAlive: true });
   let down = false;
@@ -197,6 +215,7 @@ export async function startFaultProxy(
     }
     const { rule } = active;
     record.fault = rule.mode;
+    active.fired();
     switch (rule.mode) {
       case 'reset':
         req.socket.resetAndDestroy();
@@ -210,6 +229,12 @@ export async function startFaultProxy(
           ...rule.headers,
         });
         res.end(text);
+        return;
+      }
+      case 'hold': {
+        active.released.then(() => {
+          if (!res.destroyed) forward(req, res);
+        });
         return;
       }
       case 'delay': {
@@ -250,12 +275,17 @@ export async function startFaultProxy(
     failNext(rule) {
       const times = rule.times ?? 1;
       if (!(times > 0)) throw new Error('failNext: times must be > 0');
+      const reached = deferred();
+      const released = deferred();
+      releaseAll.add(released.resolve);
       const active: ActiveRule = {
         rule,
         method: rule.method?.toUpperCase(),
         skipLeft: rule.skip ?? 0,
         timesLeft: times,
         hits: 0,
+        fired: reached.resolve,
+        released: released.promise,
       };
       rules.push(active);
       return {
@@ -265,6 +295,8 @@ export async function startFaultProxy(
         get done() {
           return active.timesLeft <= 0;
         },
+        reached: reached.promise,
+        release: released.resolve,
       };
     },
     setDown(value) {
@@ -274,6 +306,9 @@ export async function startFaultProxy(
       rules.length = 0;
     },
     reset() {
+      // a held request goes on to the target rather than hanging its caller
+      for (const release of releaseAll) release();
+      releaseAll.clear();
       rules.length = 0;
       down = false;
       requests.length = 0;
