@@ -1,5 +1,6 @@
 // A reverse proxy for tests that sits between the service and Keycloak and injects faults:
-// an error answer, a dropped connection, a slow answer, or Keycloak down altogether.
+// an error answer, a dropped connection, a slow answer, a request that reaches Keycloak only after
+// its caller gave up (Keycloak commits after the service's timeout), or Keycloak down altogether.
 // Everything it does not fault it forwards unchanged, so the service still talks to the real
 // Keycloak through it. node:http only, loopback only.
 import {
@@ -14,7 +15,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 
-export type FaultMode = 'status' | 'reset' | 'delay';
+export type FaultMode = 'status' | 'reset' | 'delay' | 'commit-late';
 
 export interface FaultRule {
   /** HTTP method to match, case-insensitive; any method when absent. */
@@ -28,7 +29,10 @@ export interface FaultRule {
   /**
    * - `status`: answer `status` with `body` instead of forwarding (the target never sees it);
    * - `reset`: destroy the client's connection with a TCP RST, no answer at all;
-   * - `delay`: wait `delayMs`, then forward (not forwarded if the client gave up meanwhile).
+   * - `delay`: wait `delayMs`, then forward (not forwarded if the client gave up meanwhile);
+   * - `commit-late`: read the whole request, wait `delayMs`, then forward it even when the client
+   *   gave up meanwhile (its timeout, a reset): Keycloak does the work after the caller stopped
+   *   waiting. The answer goes to the client if it still waits, else it is dropped.
    */
   mode: FaultMode;
   /** For `status`. Default 500. */
@@ -37,8 +41,10 @@ export interface FaultRule {
   body?: unknown;
   /** For `status`: extra answer headers, e.g. `{ 'retry-after': '1' }`. */
   headers?: Record<string, string>;
-  /** For `delay`. Default 1000. */
+  /** For `delay` and `commit-late`. Default 1000. */
   delayMs?: number;
+  /** Called each time the rule fires, before the fault is applied (e.g. to move an injected clock). */
+  onHit?: () => void;
 }
 
 export interface FaultRuleHandle {
@@ -46,6 +52,8 @@ export interface FaultRuleHandle {
   readonly hits: number;
   /** True once the rule has fired `times` times (it is then removed). */
   readonly done: boolean;
+  /** `commit-late`: how many of its requests the target has answered so far (the work is done). */
+  readonly committed: number;
 }
 
 export interface RecordedRequest {
@@ -80,6 +88,7 @@ interface ActiveRule {
   skipLeft: number;
   timesLeft: number;
   hits: number;
+  committed: number;
 }
 
 // Hop-by-hop headers describe one connection, not the message: each side sets its own.
@@ -179,6 +188,41 @@ export async function startFaultProxy(
     pipeline(req, upstream, () => undefined);
   }
 
+  /**
+   * Forwards a request whose body was read already, whether or not its client still waits; the
+   * target's answer goes to the client when it does.
+   */
+  function forwardLate(req: IncomingMessage, body: Buffer, res: ServerResponse, done: () => void): void {
+    const headers = endToEndHeaders(req.headers);
+    if (!options.preserveHost) headers.host = target.host;
+    headers['content-length'] = String(body.length);
+    const upstream = httpRequest({
+      agent,
+      host: target.hostname,
+      port: target.port || 80,
+      method: req.method,
+      path: `${targetPrefix}${req.url ?? '/'}`,
+      headers,
+    });
+    upstream.on('response', (upstreamRes) => {
+      upstreamRes.on('end', done);
+      if (res.destroyed || res.headersSent) {
+        upstreamRes.resume();
+        return;
+      }
+      res.writeHead(
+        upstreamRes.statusCode ?? 502,
+        upstreamRes.statusMessage,
+        endToEndHeaders(upstreamRes.headers),
+      );
+      pipeline(upstreamRes, res, () => undefined);
+    });
+    upstream.on('error', () => {
+      if (!res.destroyed) res.destroy();
+    });
+    upstream.end(body);
+  }
+
   const server = createServer((req, res) => {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://proxy.invalid');
@@ -197,6 +241,7 @@ export async function startFaultProxy(
     }
     const { rule } = active;
     record.fault = rule.mode;
+    rule.onHit?.();
     switch (rule.mode) {
       case 'reset':
         req.socket.resetAndDestroy();
@@ -223,6 +268,32 @@ export async function startFaultProxy(
           clearTimeout(timer);
           timers.delete(timer);
         });
+        return;
+      }
+      case 'commit-late': {
+        const chunks: Buffer[] = [];
+        let ended = false;
+        let due = false;
+        const send = () => {
+          if (!ended || !due) return;
+          forwardLate(req, Buffer.concat(chunks), res, () => {
+            active.committed += 1;
+          });
+        };
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          ended = true;
+          send();
+        });
+        // the client may give up before or after its body arrived: forward what was read
+        req.on('error', () => undefined);
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          due = true;
+          send();
+        }, rule.delayMs ?? 1000);
+        timer.unref();
+        timers.add(timer);
         return;
       }
     }
@@ -256,6 +327,7 @@ export async function startFaultProxy(
         skipLeft: rule.skip ?? 0,
         timesLeft: times,
         hits: 0,
+        committed: 0,
       };
       rules.push(active);
       return {
@@ -264,6 +336,9 @@ export async function startFaultProxy(
         },
         get done() {
           return active.timesLeft <= 0;
+        },
+        get committed() {
+          return active.committed;
         },
       };
     },
