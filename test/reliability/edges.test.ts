@@ -2,6 +2,7 @@
 // the fault proxy: a create Keycloak commits after the service gave up, an undo that would come
 // after the lease, an acquire that commits after its timeout. Keycloak itself is checked directly,
 // never through the proxy.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientsUrl, clientUrl, uniqueAccount } from '../support/app.js';
 import { scriptClient } from '../support/fixtures.js';
@@ -183,5 +184,57 @@ describe('a lock acquire that commits after its timeout', () => {
     );
     expect(await clientExists(`${account}_second`)).toBe(true);
     expect(await lockRoleExists(account)).toBe(false);
+  });
+});
+
+describe('the account check comes first', () => {
+  /** Keycloak calls that name this clientId (a query, an events query) or write a lock. */
+  const callsNaming = (clientId: string) =>
+    env.proxy.requests.filter(
+      (r) =>
+        decodeURIComponent(r.search).includes(clientId) || (r.method === 'POST' && paths.roles.test(r.path)),
+    );
+
+  it('an update of a client that is not the account’s queries no events and takes no lock', async () => {
+    const account = uniqueAccount('own');
+    const other = uniqueAccount('oth');
+    expect((await create(account, 'mine')).status).toBe(201);
+    // a client with the account's prefix that does not exist, and another account's client
+    const strangers = [`${account}_nobody`, `${other}_theirs`];
+    expect((await create(other, 'theirs')).status).toBe(201);
+    for (const clientId of strangers) {
+      env.proxy.requests.length = 0;
+      const answer = await env.t.call('PATCH', clientUrl(account, clientId), {
+        token,
+        body: { displayName: 'x' },
+        headers: { 'content-type': 'application/merge-patch+json' },
+      });
+      expect(answer.status, clientId).toBe(404);
+      // a query started before the check would reach the proxy a little after the answer
+      await sleep(500);
+      const events = env.proxy.requests.filter((r) => r.path.endsWith('/events'));
+      expect(
+        events.filter((r) => decodeURIComponent(r.search).includes(clientId)),
+        `events queried for ${clientId}`,
+      ).toEqual([]);
+      expect(
+        env.proxy.requests.filter((r) => r.method === 'POST' && paths.roles.test(r.path)),
+        'lock taken',
+      ).toEqual([]);
+    }
+  });
+
+  it('a delete with If-Match of a client that is not the account’s takes no lock', async () => {
+    const account = uniqueAccount('own');
+    for (const clientId of [`${account}_nobody`]) {
+      env.proxy.requests.length = 0;
+      const answer = await env.t.call('DELETE', clientUrl(account, clientId), {
+        token,
+        headers: { 'if-match': '*' },
+      });
+      expect(answer.status).toBe(404);
+      await sleep(500);
+      expect(callsNaming(clientId).filter((r) => r.method === 'POST')).toEqual([]);
+    }
   });
 });
