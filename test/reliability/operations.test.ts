@@ -185,6 +185,8 @@ describe('graceful shutdown of the server process', () => {
           LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
           KEYCLOAK_PUBLIC_URL: keycloakUrl(),
           PORT: String(port),
+          // /metrics' own listener on a free port: parallel runs must not meet on 9464
+          METRICS_PORT: '0',
           HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',
         },
