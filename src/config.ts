@@ -56,7 +56,7 @@ export const EnvSchema = Type.Object({
   API_CLIENTS_DEV_MODE: Type.Boolean({ default: false }),
   /** Which reverse proxies' X-Forwarded-For to believe: false, true, a hop count, or addresses/CIDRs. */
   TRUST_PROXY: Type.String({ default: 'false' }),
-  /** Refused requests (401, 403) allowed per client address and RATE_LIMIT_WINDOW_MS before 429. */
+  /** Refused requests allowed per RATE_LIMIT_WINDOW_MS before 429: 403s per verified caller, 401s per client address. */
   REFUSED_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 120 }),
   /** false: no /metrics at all. */
   METRICS_ENABLED: Type.Boolean({ default: true }),
