@@ -85,6 +85,12 @@ describe('a create Keycloak commits after the service gave up', () => {
     expect(full.status).toBe(409);
     expect(full.body.type).toBe('urn:api-clients:problem:limit-reached');
 
+    // Whatever the service answered, look at Keycloak only once the late create has landed.
+    await waitFor(() => late.committed === 1, { what: 'the late create' });
+    expect(
+      (await keycloakAccountClientIds(account)).length,
+      'clients in Keycloak on an account limited to 2',
+    ).toBeLessThanOrEqual(2);
     expect(await clientExists(`${account}_late`), 'orphan client left in Keycloak').toBe(false);
     expect((await keycloakAccountClientIds(account)).sort()).toEqual([`${account}_b`, `${account}_existing`]);
     expect(await lockRoleExists(account)).toBe(false);
