@@ -118,6 +118,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     config,
     verifier: deps.verifier,
     isManagedClient: app.isManagedClient,
+    refusals: app.refusals,
   });
   // After it: the rate limit counts per verified caller.
   await app.register(rateLimitPlugin, { config });

@@ -56,13 +56,15 @@ export const EnvSchema = Type.Object({
   API_CLIENTS_DEV_MODE: Type.Boolean({ default: false }),
   /** Which reverse proxies' X-Forwarded-For to believe: false, true, a hop count, or addresses/CIDRs. */
   TRUST_PROXY: Type.String({ default: 'false' }),
-  /** Refused requests (401, 403) allowed per client address and RATE_LIMIT_WINDOW_MS before 429. */
+  /** Refused requests allowed per RATE_LIMIT_WINDOW_MS before 429: 403s per verified caller, 401s per client address. */
   REFUSED_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 120 }),
   /** false: no /metrics at all. */
   METRICS_ENABLED: Type.Boolean({ default: true }),
-  /** Serve /metrics on this port (on METRICS_HOST) instead of the public one. */
-  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  /** The port of /metrics' own listener (on METRICS_HOST): never the public port unless told below. */
+  METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
   METRICS_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  /** true: serve /metrics on the public port (PORT) instead, and open no port of its own. */
+  METRICS_ON_PUBLIC_PORT: Type.Boolean({ default: false }),
 });
 
 /** The secret of the service's client in the demo realm (keycloak/demo/): committed, so never for production. */
@@ -148,8 +150,12 @@ export function toConfig(env: Env) {
     devMode: env.API_CLIENTS_DEV_MODE,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     refusedRateLimit: { max: env.REFUSED_RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
-    /** port: a separate listener for /metrics, none on the public port. */
-    metrics: { enabled: env.METRICS_ENABLED, port: env.METRICS_PORT, host: env.METRICS_HOST ?? env.HOST } as {
+    /** port: a separate listener for /metrics, none on the public port; undefined: on the public port. */
+    metrics: {
+      enabled: env.METRICS_ENABLED,
+      port: env.METRICS_ON_PUBLIC_PORT ? undefined : env.METRICS_PORT,
+      host: env.METRICS_HOST ?? env.HOST,
+    } as {
       enabled: boolean;
       port?: number;
       host: string;

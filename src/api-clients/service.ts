@@ -165,7 +165,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         async (lease) => {
           await assertRoom(accountId, true);
           lease.assertLeft(`the create of ${clientId}`);
-          const { id, secret } = await writes.create(plan, accountId, fields.roles, catalogue);
+          const { id, secret } = await writes.create(plan, accountId, fields.roles, catalogue, lease);
           directory.remember(clientId, id, accountId);
           return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)), secret };
         },
@@ -186,10 +186,11 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       // then again under the client's lock over what Keycloak holds then: two updates at once
       // are applied one after the other (a PATCH over the other's result), or the second is
       // refused by its If-Match; an undo puts back what this update read under the lock.
-      const [, lastUsedAt] = await Promise.all([
-        prepareUpdate(accountId, clientId, input, ifMatch),
-        lastUsed.of(clientId),
-      ]);
+      // The account check (directory.load in prepareUpdate) comes before any query the path's
+      // clientId names: lastUsedAt's events query runs only for the account's own client.
+      await prepareUpdate(accountId, clientId, input, ifMatch);
+      const lastUsedAt = lastUsed.of(clientId);
+      lastUsedAt.catch(() => undefined); // awaited below; a failure before then is not unhandled
       return locks.withLock(
         clientLockName(clientId),
         'API Clients service: held while this API client is changed',
@@ -213,7 +214,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
                 held,
                 lease.assertLeft,
               ),
-              usageOf(loaded, lastUsedAt),
+              usageOf(loaded, await lastUsedAt),
             );
           } finally {
             directory.forgetRoleScope(loaded.id);
@@ -224,7 +225,14 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
     async remove(accountId: string, clientId: string, ifMatch?: string): Promise<void> {
       if (ifMatch !== undefined) {
-        // under the client's lock: no update may land between the check and the delete
+        // The account check and the precondition first, so that a refused delete writes nothing
+        // (not even a lock), then again under the client's lock: no update may land between the
+        // check and the delete.
+        const names = await catalogueNames();
+        checkPrecondition(
+          (await read(await directory.load(accountId, clientId), names, true)).client,
+          ifMatch,
+        );
         await locks.withLock(
           clientLockName(clientId),
           'API Clients service: held while this API client is deleted',
