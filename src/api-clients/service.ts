@@ -6,6 +6,7 @@ import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { ProblemError } from '../lib/problem.js';
 import { type Catalogue, createCatalogue } from './access/catalogue.js';
 import { createDirectory, type Loaded } from './access/directory.js';
+import { assertRolesHeld, type Grantor, mayGrant } from './access/grants.js';
 import { createLastUsed } from './activity/last-used.js';
 import { bulkDelete } from './bulk-delete.js';
 import {
@@ -33,6 +34,7 @@ import { clientIdErrors, type RuleContext } from './resource/rules.js';
 import type { Limit, Role, Scope } from './resource/schema-operations.js';
 import type { UrlSafetyOptions } from './resource/url-safety.js';
 
+export type { Grantor } from './access/grants.js';
 export type { Versioned } from './consistency/versioning.js';
 export type { ListOptions } from './listing.js';
 
@@ -122,8 +124,14 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     if (await gateway.findByClientId(clientId)) throw clientIdTaken(clientId);
   }
 
-  /** Reads the client and checks If-Match and the body: the whole check of an update, no write. */
-  async function prepareUpdate(accountId: string, clientId: string, input: BodyInput, ifMatch?: string) {
+  /** Reads the client and checks the body, the caller's grants and If-Match: the whole check of an update, no write. */
+  async function prepareUpdate(
+    accountId: string,
+    clientId: string,
+    input: BodyInput,
+    grantor: Grantor,
+    ifMatch?: string,
+  ) {
     const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
     const { held, client: current } = await read(loaded, catalogue.names, true);
     const fields = input.over(fieldsOf(current));
@@ -133,6 +141,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       input,
       ruleContext(accountId, catalogue, { kept: current.scopes, clientId, heldRoles: current.roles }),
     );
+    // a role the client has stays whoever edits it; an added one must be the caller's own
+    assertRolesHeld(fields.roles, current.roles, grantor);
     checkPrecondition(current, ifMatch);
     return { loaded, catalogue, held, current, fields };
   }
@@ -147,11 +157,16 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       return versioned(client, usageOf(loaded, lastUsedAt));
     },
 
-    async create(accountId: string, input: BodyInput): Promise<Versioned & { secret: string }> {
+    async create(
+      accountId: string,
+      input: BodyInput,
+      grantor: Grantor,
+    ): Promise<Versioned & { secret: string }> {
       const [catalogue, realmDefaults] = await Promise.all([catalogues.load(), catalogues.realmDefaults()]);
       const fields = input.over(CREATE_BASE);
       const idErrors = input.clientId === undefined ? [] : clientIdErrors(input.clientId, accountId);
       assertValid(fields, input, ruleContext(accountId, catalogue, { clientId: input.clientId }), idErrors);
+      assertRolesHeld(fields.roles, [], grantor);
       // valid: the schema requires a clientId
       const clientId = input.clientId as string;
       const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
@@ -179,6 +194,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       accountId: string,
       clientId: string,
       input: BodyInput,
+      grantor: Grantor,
       ifMatch?: string,
     ): Promise<Versioned> {
       if (input.errors.length === 0) assertClientIdUnchanged(input.clientId, clientId);
@@ -187,7 +203,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       // are applied one after the other (a PATCH over the other's result), or the second is
       // refused by its If-Match; an undo puts back what this update read under the lock.
       const [, lastUsedAt] = await Promise.all([
-        prepareUpdate(accountId, clientId, input, ifMatch),
+        prepareUpdate(accountId, clientId, input, grantor, ifMatch),
         lastUsed.of(clientId),
       ]);
       return locks.withLock(
@@ -198,6 +214,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
             accountId,
             clientId,
             input,
+            grantor,
             ifMatch,
           );
           const createdAt = now().toISOString();
@@ -275,7 +292,12 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     scopes: async (): Promise<Scope[]> =>
       (await catalogues.load()).scopes.map(({ name, description }) => ({ name, description })),
 
-    roles: async (): Promise<Role[]> =>
-      (await catalogues.load()).roles.map(({ name, description }) => ({ name, description })),
+    /** The role catalogue, each role with whether this caller may give it. */
+    roles: async (grantor: Grantor): Promise<Role[]> =>
+      (await catalogues.load()).roles.map(({ name, description }) => ({
+        name,
+        description,
+        grantable: mayGrant(grantor, name),
+      })),
   };
 }
