@@ -22,6 +22,12 @@ import { createWrites } from './consistency/writes.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './credentials/secrets.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { type ListOptions, listAccount } from './listing.js';
+import {
+  keycloakCalledUrls,
+  type ResolveHost,
+  resolvedHostErrors,
+  systemResolver,
+} from './resource/host-resolution.js';
 import { assertValid, type BodyInput } from './resource/input.js';
 import {
   DEFAULT_FIELDS,
@@ -31,8 +37,9 @@ import {
   toCreatePlan,
 } from './resource/mapping.js';
 import { clientIdErrors, type RuleContext } from './resource/rules.js';
+import type { ApiClientFields } from './resource/schema.js';
 import type { Limit, Role, Scope } from './resource/schema-operations.js';
-import type { UrlSafetyOptions } from './resource/url-safety.js';
+import { STRICT_URL_SAFETY, type UrlSafetyOptions } from './resource/url-safety.js';
 
 export type { Grantor } from './access/grants.js';
 export type { Versioned } from './consistency/versioning.js';
@@ -46,6 +53,8 @@ export interface ApiClientsOptions {
   secretRevealEnabled: boolean;
   allowOfflineAccess?: boolean;
   urlSafety?: UrlSafetyOptions;
+  /** Looks up the names of URLs Keycloak calls (tests: a resolver of their own); the system's by default. */
+  resolveHost?: ResolveHost;
   /** How long a replica keeps an account's limit; 0 reads it from Keycloak every time. */
   limitCacheTtlMs?: number;
   /** How long the scope catalogue and the realm's default scopes are kept. */
@@ -94,6 +103,15 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     urlSafety: options.urlSafety,
   });
   const catalogueNames = async () => (await catalogues.load()).names;
+  const resolveHost = options.resolveHost ?? systemResolver();
+  /** The URLs Keycloak calls that resolve inside the platform; those in `current` were judged when stored. */
+  const resolvedErrors = (fields: ApiClientFields, current?: ApiClientFields) =>
+    resolvedHostErrors(
+      fields,
+      options.urlSafety ?? STRICT_URL_SAFETY,
+      resolveHost,
+      current ? keycloakCalledUrls(current).map(([, url]) => url) : [],
+    );
 
   /**
    * A loaded client as the resource: its roles are its role scope, one more call unless this
@@ -130,16 +148,18 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     clientId: string,
     input: BodyInput,
     grantor: Grantor,
-    ifMatch?: string,
+    { ifMatch, resolveNames }: { ifMatch: string | undefined; resolveNames: boolean },
   ) {
     const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
     const { held, client: current } = await read(loaded, catalogue.names, true);
     const fields = input.over(fieldsOf(current));
+    const hostErrors = resolveNames ? await resolvedErrors(fields, fieldsOf(current)) : [];
     // bad input first: a request that is wrong whatever the client's version gets 400, not 412
     assertValid(
       fields,
       input,
       ruleContext(accountId, catalogue, { kept: current.scopes, clientId, heldRoles: current.roles }),
+      hostErrors,
     );
     // a role the client has stays whoever edits it; an added one must be the caller's own
     assertRolesHeld(fields.roles, current.roles, grantor);
@@ -162,10 +182,17 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       input: BodyInput,
       grantor: Grantor,
     ): Promise<Versioned & { secret: string }> {
-      const [catalogue, realmDefaults] = await Promise.all([catalogues.load(), catalogues.realmDefaults()]);
       const fields = input.over(CREATE_BASE);
+      const [catalogue, realmDefaults, hostErrors] = await Promise.all([
+        catalogues.load(),
+        catalogues.realmDefaults(),
+        resolvedErrors(fields),
+      ]);
       const idErrors = input.clientId === undefined ? [] : clientIdErrors(input.clientId, accountId);
-      assertValid(fields, input, ruleContext(accountId, catalogue, { clientId: input.clientId }), idErrors);
+      assertValid(fields, input, ruleContext(accountId, catalogue, { clientId: input.clientId }), [
+        ...idErrors,
+        ...hostErrors,
+      ]);
       assertRolesHeld(fields.roles, [], grantor);
       // valid: the schema requires a clientId
       const clientId = input.clientId as string;
@@ -203,7 +230,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       // are applied one after the other (a PATCH over the other's result), or the second is
       // refused by its If-Match; an undo puts back what this update read under the lock.
       const [, lastUsedAt] = await Promise.all([
-        prepareUpdate(accountId, clientId, input, grantor, ifMatch),
+        prepareUpdate(accountId, clientId, input, grantor, { ifMatch, resolveNames: true }),
         lastUsed.of(clientId),
       ]);
       return locks.withLock(
@@ -215,7 +242,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
             clientId,
             input,
             grantor,
-            ifMatch,
+            // the body's names were looked up above; what another writer stored was judged then
+            { ifMatch, resolveNames: false },
           );
           const createdAt = now().toISOString();
           try {
