@@ -32,7 +32,7 @@ export function systemResolver(timeoutMs = DNS_LOOKUP_TIMEOUT_MS): ResolveHost {
     });
     try {
       return await Promise.race([
-        lookup(host, { all: true, verbatim: true }).then(
+        lookup(host, { all: true }).then(
           (answers) => answers.map((answer) => answer.address),
           () => [],
         ),
