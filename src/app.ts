@@ -7,6 +7,7 @@ import Fastify, {
 } from 'fastify';
 import type { LockOptions } from './api-clients/consistency/account-lock.js';
 import { apiClientsPlugin } from './api-clients/plugin.js';
+import type { ResolveHost } from './api-clients/resource/host-resolution.js';
 import { authPlugin } from './auth/plugin.js';
 import type { TokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
@@ -55,6 +56,8 @@ export interface AppDeps {
   consoleDir?: string;
   /** Told of every route the app registers (tests: the access matrix covers each one). */
   onRoute?: (route: { method: string | string[]; url: string }) => void;
+  /** How names in URLs Keycloak calls are looked up instead of the system's DNS (tests: no outside network). */
+  resolveHost?: ResolveHost;
 }
 
 /** Fastify takes a hop count too, but its types do not say so: the same rule as a function. */
@@ -106,7 +109,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     observer: keycloakObserver(app.metrics),
     admin: deps.keycloak,
   });
-  await app.register(apiClientsPlugin, { config, now: deps.now, lock: deps.lock });
+  await app.register(apiClientsPlugin, {
+    config,
+    now: deps.now,
+    lock: deps.lock,
+    resolveHost: deps.resolveHost,
+  });
   // Before authentication, so that refusals carry them too: request id, security headers, CORS
   // (a browser UI must be able to read a 401), load shedding.
   app.addHook('onRequest', async (request, reply) => {

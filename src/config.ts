@@ -1,6 +1,7 @@
 import envSchema from 'env-schema';
 import ipaddr from 'ipaddr.js';
 import { type Static, Type } from 'typebox';
+import { allowedOrigin } from './api-clients/resource/url-safety.js';
 
 const CommaList = Type.String({ default: '', description: 'comma-separated list' });
 
@@ -50,6 +51,11 @@ export const EnvSchema = Type.Object({
   ALLOW_HTTP_KEYCLOAK_CALLS: Type.Boolean({ default: false }),
   /** Host suffixes of the platform's own network, refused in URLs Keycloak calls (besides localhost, local, internal). */
   INTERNAL_HOST_SUFFIXES: CommaList,
+  /**
+   * Exact origins (scheme://host:port) Keycloak may call although internal or plain http: the
+   * operator's own receivers, and a loopback receiver in tests. Empty by default.
+   */
+  KEYCLOAK_CALLS_ALLOWED_ORIGINS: CommaList,
   /** Let managed clients offer offline_access (offline tokens); off by default. */
   ALLOW_OFFLINE_ACCESS: Type.Boolean({ default: false }),
   /** Runs for development (npm run dev, the tests): only then is the demo realm's secret accepted. */
@@ -113,6 +119,20 @@ function isCidr(entry: string): boolean {
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
 
+/** KEYCLOAK_CALLS_ALLOWED_ORIGINS, each entry as it is compared; a bad entry stops the start, named. */
+function parseAllowedOrigins(value: string): string[] {
+  return commaList(value).map((entry) => {
+    const origin = allowedOrigin(entry);
+    if (!origin) {
+      throw new Error(
+        `env/KEYCLOAK_CALLS_ALLOWED_ORIGINS: "${entry}" is not an exact origin: write scheme://host:port ` +
+          '(http or https, the port written, no path, no wildcard), entries separated by commas',
+      );
+    }
+    return origin;
+  });
+}
+
 export function toConfig(env: Env) {
   return {
     host: env.HOST,
@@ -145,6 +165,7 @@ export function toConfig(env: Env) {
     urlSafety: {
       allowHttp: env.ALLOW_HTTP_KEYCLOAK_CALLS,
       internalSuffixes: commaList(env.INTERNAL_HOST_SUFFIXES),
+      allowedOrigins: parseAllowedOrigins(env.KEYCLOAK_CALLS_ALLOWED_ORIGINS),
     },
     tokens: { allowOfflineAccess: env.ALLOW_OFFLINE_ACCESS },
     devMode: env.API_CLIENTS_DEV_MODE,

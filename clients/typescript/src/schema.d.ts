@@ -53,7 +53,7 @@ export interface paths {
         put?: never;
         /**
          * Create an API client
-         * @description Keycloak generates the secret; this answer is one of the few that shows it. `clientId` must start with `{accountId}_`. Refused with limit-reached when the account is at its limit.
+         * @description Keycloak generates the secret; this answer is one of the few that shows it. `clientId` must start with `{accountId}_`. Refused with limit-reached when the account is at its limit, and with role-not-held when `roles` names a role the caller does not hold (platform admins may give any catalogue role).
          */
         post: operations["createApiClient"];
         delete?: never;
@@ -228,7 +228,7 @@ export interface paths {
         };
         /**
          * The role catalogue
-         * @description The roles an API client may hold (what an application key may view or change), with their descriptions, as Keycloak holds them.
+         * @description The roles an API client may hold (what an application key may view or change), with their descriptions, as Keycloak holds them. `grantable` says whether this caller may give the role: it holds the role itself (its token carries it), or is a platform admin.
          */
         get: operations["listRoles"];
         put?: never;
@@ -667,7 +667,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description forbidden: the token may not act on this account or route */
+            /** @description forbidden: the token may not act on this account or route; role-not-held: the body gives the client a catalogue role the caller does not hold (each named in `errors` as /roles/<i>), and nothing changed */
             403: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
@@ -964,7 +964,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description forbidden: the token may not act on this account or route */
+            /** @description forbidden: the token may not act on this account or route; role-not-held: the body gives the client a catalogue role the caller does not hold (each named in `errors` as /roles/<i>), and nothing changed */
             403: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
@@ -1319,7 +1319,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description forbidden: the token may not act on this account or route */
+            /** @description forbidden: the token may not act on this account or route; role-not-held: the body gives the client a catalogue role the caller does not hold (each named in `errors` as /roles/<i>), and nothing changed */
             403: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
@@ -2368,6 +2368,8 @@ export interface operations {
                         items: {
                             name: string;
                             description: string;
+                            /** @description Whether the caller may give this role to a client: it holds the role itself, or is a platform admin. A role a client already has may be kept or removed by anyone who may edit the client. */
+                            grantable: boolean;
                         }[];
                     };
                 };
