@@ -128,7 +128,7 @@ export function ClientForm(props: {
       });
       setSaving(false);
       if (!data) return refused(response.status, error);
-      createdSecrets.set(data.clientId, data.secret);
+      if (data.secret !== undefined) createdSecrets.set(data.clientId, data.secret);
       announce(`API client ${data.clientId} created. Copy its secret now.`);
       window.location.hash = routeTo.edit(account, data.clientId);
       return;

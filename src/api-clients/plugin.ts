@@ -31,6 +31,7 @@ export const apiClientsPlugin = fp(
         roleScopeCacheTtlMs: config.roleScopeCacheTtlMs,
         allowWildcardWebOrigin: config.allowWildcardWebOrigin,
         secretRevealEnabled: config.secretRevealEnabled,
+        defaultMaxSecretLifetimeDays: config.secrets.defaultMaxSecretLifetimeDays,
         allowOfflineAccess: config.tokens.allowOfflineAccess,
         urlSafety: config.urlSafety,
         // a lock's lease covers the Keycloak calls its holder makes, each up to the timeout

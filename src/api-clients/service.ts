@@ -3,6 +3,7 @@
 // body read once (input.ts).
 
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import { createTtlCache } from '../lib/cache.js';
 import { ProblemError } from '../lib/problem.js';
 import { type Catalogue, createCatalogue } from './access/catalogue.js';
 import { createDirectory, type Loaded } from './access/directory.js';
@@ -18,6 +19,8 @@ import { createLimits } from './consistency/limits.js';
 import { createServiceClientRoles } from './consistency/service-client.js';
 import { checkPrecondition, type Versioned, versioned } from './consistency/versioning.js';
 import { createWrites } from './consistency/writes.js';
+import { type ExpiryPolicy, withEffectiveExpiry } from './credentials/expiry.js';
+import { createMaxLifetimes } from './credentials/max-lifetime.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './credentials/secrets.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { type ListOptions, listAccount } from './listing.js';
@@ -30,7 +33,8 @@ import {
   toCreatePlan,
 } from './resource/mapping.js';
 import { clientIdErrors, type RuleContext } from './resource/rules.js';
-import type { Limit, Role, Scope } from './resource/schema-operations.js';
+import type { ApiClientFields, CredentialFields } from './resource/schema.js';
+import type { Limit, LimitChange, Role, Scope } from './resource/schema-operations.js';
 import type { UrlSafetyOptions } from './resource/url-safety.js';
 
 export type { Versioned } from './consistency/versioning.js';
@@ -42,6 +46,8 @@ export interface ApiClientsOptions {
   defaultMaxApiClients: number;
   allowWildcardWebOrigin: boolean;
   secretRevealEnabled: boolean;
+  /** Every account's maximum secret lifetime in days unless it has its own; null: none. */
+  defaultMaxSecretLifetimeDays?: number | null;
   allowOfflineAccess?: boolean;
   urlSafety?: UrlSafetyOptions;
   /** How long a replica keeps an account's limit; 0 reads it from Keycloak every time. */
@@ -69,7 +75,22 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   });
   const locks = createLocks(roles, options.lock);
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
-  const secrets = createSecrets(gateway, directory, { now });
+  const maxLifetimes = createMaxLifetimes(roles, {
+    defaultMaxSecretLifetimeDays: options.defaultMaxSecretLifetimeDays ?? null,
+    cacheTtlMs: options.limitCacheTtlMs,
+  });
+  const secrets = createSecrets(gateway, directory, { now, maxLifetimeOf: maxLifetimes.of });
+  // The realm's access-token lifespan bounds a client's own; realm settings change rarely.
+  const realmLifespanCache = createTtlCache<'realm', { seconds?: number }>({
+    ttlMs: options.catalogueCacheTtlMs ?? 60_000,
+    max: 1,
+    load: async () => ({ seconds: await gateway.realmAccessTokenLifespan() }),
+  });
+  const realmLifespan = { get: async (key: 'realm') => (await realmLifespanCache.get(key)).seconds };
+  const expiryPolicy = async (accountId: string): Promise<ExpiryPolicy> => ({
+    now: now(),
+    maxSecretLifetimeDays: await maxLifetimes.of(accountId),
+  });
   const lastUsed = createLastUsed(gateway, { now });
   /** What a client's usage adds: lastUsedAt (1 events query, read before any write) and the grace period. */
   const usageOf = (loaded: Loaded, lastUsedAt: string | null) => ({
@@ -80,8 +101,18 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   const ruleContext = (
     accountId: string,
     catalogue: Catalogue,
-    extras: { kept?: string[]; clientId?: string; heldRoles?: string[] } = {},
+    extras: {
+      kept?: string[];
+      clientId?: string;
+      heldRoles?: string[];
+      expiry?: ExpiryPolicy;
+      currentCredential?: CredentialFields;
+      realmAccessTokenLifespan?: number;
+    } = {},
   ): RuleContext => ({
+    expiry: extras.expiry,
+    currentCredential: extras.currentCredential,
+    realmAccessTokenLifespan: extras.realmAccessTokenLifespan,
     accountId,
     clientId: extras.clientId,
     catalogue: new Set(catalogue.names),
@@ -124,16 +155,33 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
   /** Reads the client and checks If-Match and the body: the whole check of an update, no write. */
   async function prepareUpdate(accountId: string, clientId: string, input: BodyInput, ifMatch?: string) {
-    const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
+    const [loaded, catalogue, expiry, lifespan] = await Promise.all([
+      directory.load(accountId, clientId),
+      catalogues.load(),
+      expiryPolicy(accountId),
+      realmLifespan.get('realm'),
+    ]);
     const { held, client: current } = await read(loaded, catalogue.names, true);
-    const fields = input.over(fieldsOf(current));
+    const before = fieldsOf(current);
+    const asked = input.over(before);
     // bad input first: a request that is wrong whatever the client's version gets 400, not 412
     assertValid(
-      fields,
+      asked,
       input,
-      ruleContext(accountId, catalogue, { kept: current.scopes, clientId, heldRoles: current.roles }),
+      ruleContext(accountId, catalogue, {
+        kept: current.scopes,
+        clientId,
+        heldRoles: current.roles,
+        expiry,
+        currentCredential: before.credential,
+        realmAccessTokenLifespan: lifespan,
+      }),
     );
     checkPrecondition(current, ifMatch);
+    const fields: ApiClientFields = {
+      ...asked,
+      credential: withEffectiveExpiry(asked.credential, expiry, before.credential),
+    };
     return { loaded, catalogue, held, current, fields };
   }
 
@@ -147,11 +195,26 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       return versioned(client, usageOf(loaded, lastUsedAt));
     },
 
-    async create(accountId: string, input: BodyInput): Promise<Versioned & { secret: string }> {
-      const [catalogue, realmDefaults] = await Promise.all([catalogues.load(), catalogues.realmDefaults()]);
-      const fields = input.over(CREATE_BASE);
+    async create(accountId: string, input: BodyInput): Promise<Versioned & { secret?: string }> {
+      const [catalogue, realmDefaults, expiry, lifespan] = await Promise.all([
+        catalogues.load(),
+        catalogues.realmDefaults(),
+        expiryPolicy(accountId),
+        realmLifespan.get('realm'),
+      ]);
+      const asked = input.over(CREATE_BASE);
       const idErrors = input.clientId === undefined ? [] : clientIdErrors(input.clientId, accountId);
-      assertValid(fields, input, ruleContext(accountId, catalogue, { clientId: input.clientId }), idErrors);
+      assertValid(
+        asked,
+        input,
+        ruleContext(accountId, catalogue, {
+          clientId: input.clientId,
+          expiry,
+          realmAccessTokenLifespan: lifespan,
+        }),
+        idErrors,
+      );
+      const fields: ApiClientFields = { ...asked, credential: withEffectiveExpiry(asked.credential, expiry) };
       // valid: the schema requires a clientId
       const clientId = input.clientId as string;
       const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
@@ -167,20 +230,26 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           lease.assertLeft(`the create of ${clientId}`);
           const { id, secret } = await writes.create(plan, accountId, fields.roles, catalogue);
           directory.remember(clientId, id, accountId);
-          return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)), secret };
+          return {
+            ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)),
+            ...(secret !== undefined ? { secret } : {}),
+          };
         },
         // While other creates of the account hold the lock: once it is full, say so at once.
         () => assertRoom(accountId),
       );
     },
 
-    /** PUT and PATCH: the body's fields over the current client, with If-Match honoured. */
+    /**
+     * PUT and PATCH: the body's fields over the current client, with If-Match honoured. A switch
+     * of the credential to a secret answers the secret Keycloak generated for it.
+     */
     async update(
       accountId: string,
       clientId: string,
       input: BodyInput,
       ifMatch?: string,
-    ): Promise<Versioned> {
+    ): Promise<Versioned & { secret?: string }> {
       if (input.errors.length === 0) assertClientIdUnchanged(input.clientId, clientId);
       // Checked once without the lock, so that a refused update writes nothing (not even a lock),
       // then again under the client's lock over what Keycloak holds then: two updates at once
@@ -202,19 +271,25 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           );
           const createdAt = now().toISOString();
           try {
-            return versioned(
-              await writes.update(
-                accountId,
-                loaded,
-                current,
-                fields,
-                catalogue,
-                createdAt,
-                held,
-                lease.assertLeft,
-              ),
-              usageOf(loaded, lastUsedAt),
+            const { client, secret } = await writes.update(
+              accountId,
+              loaded,
+              current,
+              fields,
+              catalogue,
+              createdAt,
+              held,
+              lease.assertLeft,
             );
+            // a switch or an expired secret's revival ended the rotated secret: no grace period left
+            const usage = usageOf(loaded, lastUsedAt);
+            return {
+              ...versioned(
+                client,
+                secret !== undefined ? { ...usage, previousSecretExpiresAt: null } : usage,
+              ),
+              ...(secret !== undefined ? { secret } : {}),
+            };
           } finally {
             directory.forgetRoleScope(loaded.id);
           }
@@ -251,25 +326,39 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           'Revealing secrets is switched off on this service: regenerate the secret to get a new one',
         );
       }
-      return directory.withId(accountId, clientId, (id) => gateway.getSecret(id));
+      return secrets.reveal(accountId, clientId);
     },
 
-    regenerateSecret: (accountId: string, clientId: string, gracePeriodSeconds = 0): Promise<Rotation> =>
-      secrets.regenerate(accountId, clientId, gracePeriodSeconds),
+    regenerateSecret: (
+      accountId: string,
+      clientId: string,
+      gracePeriodSeconds = 0,
+      expiresAt?: string | null,
+    ): Promise<Rotation> => secrets.regenerate(accountId, clientId, gracePeriodSeconds, expiresAt),
     endGracePeriod: secrets.endGracePeriod,
     invalidate: secrets.invalidate,
 
     async getLimit(accountId: string): Promise<Limit> {
-      const [max, clients] = await Promise.all([
+      const [max, clients, lifetime] = await Promise.all([
         limits.maxFor(accountId),
         directory.accountClients(accountId),
+        maxLifetimes.of(accountId),
       ]);
-      return { maxApiClients: max, used: clients.length };
+      return { maxApiClients: max, used: clients.length, maxSecretLifetimeDays: lifetime };
     },
 
-    async setLimit(accountId: string, maxApiClients: number | null): Promise<Limit> {
-      const max = await limits.set(accountId, maxApiClients);
-      return { maxApiClients: max, used: (await directory.accountClients(accountId)).length };
+    /** Sets the account's limit and (when given) its maximum secret lifetime; null returns either to the default. */
+    async setLimit(accountId: string, change: LimitChange): Promise<Limit> {
+      const max = await limits.set(accountId, change.maxApiClients);
+      const lifetime =
+        change.maxSecretLifetimeDays === undefined
+          ? await maxLifetimes.of(accountId)
+          : await maxLifetimes.set(accountId, change.maxSecretLifetimeDays);
+      return {
+        maxApiClients: max,
+        used: (await directory.accountClients(accountId)).length,
+        maxSecretLifetimeDays: lifetime,
+      };
     },
 
     scopes: async (): Promise<Scope[]> =>
