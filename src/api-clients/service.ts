@@ -19,7 +19,6 @@ import { createLimits } from './consistency/limits.js';
 import { createServiceClientRoles } from './consistency/service-client.js';
 import { checkPrecondition, type Versioned, versioned } from './consistency/versioning.js';
 import { createWrites } from './consistency/writes.js';
-import { type ExpiryPolicy, withEffectiveExpiry } from './credentials/expiry.js';
 import { createMaxLifetimes } from './credentials/max-lifetime.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './credentials/secrets.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
@@ -35,6 +34,7 @@ import {
 import { clientIdErrors, type RuleContext } from './resource/rules.js';
 import type { ApiClientFields, CredentialFields } from './resource/schema.js';
 import type { Limit, LimitChange, Role, Scope } from './resource/schema-operations.js';
+import { type ExpiryPolicy, withEffectiveExpiry } from './resource/secret-expiry.js';
 import type { UrlSafetyOptions } from './resource/url-safety.js';
 
 export type { Versioned } from './consistency/versioning.js';
@@ -86,7 +86,15 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     max: 1,
     load: async () => ({ seconds: await gateway.realmAccessTokenLifespan() }),
   });
-  const realmLifespan = { get: async (key: 'realm') => (await realmLifespanCache.get(key)).seconds };
+  /**
+   * The realm's lifespan, read only when the body sets a client lifespan of its own that differs
+   * from the client's (a value sent back unchanged is not judged again): no Keycloak call otherwise.
+   */
+  const realmLifespanFor = async (asked: ApiClientFields, before?: ApiClientFields) => {
+    const wanted = asked.tokenSettings.accessTokenLifetimeSeconds;
+    if (wanted === null || wanted === before?.tokenSettings.accessTokenLifetimeSeconds) return undefined;
+    return (await realmLifespanCache.get('realm')).seconds;
+  };
   const expiryPolicy = async (accountId: string): Promise<ExpiryPolicy> => ({
     now: now(),
     maxSecretLifetimeDays: await maxLifetimes.of(accountId),
@@ -155,15 +163,15 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
   /** Reads the client and checks If-Match and the body: the whole check of an update, no write. */
   async function prepareUpdate(accountId: string, clientId: string, input: BodyInput, ifMatch?: string) {
-    const [loaded, catalogue, expiry, lifespan] = await Promise.all([
+    const [loaded, catalogue, expiry] = await Promise.all([
       directory.load(accountId, clientId),
       catalogues.load(),
       expiryPolicy(accountId),
-      realmLifespan.get('realm'),
     ]);
     const { held, client: current } = await read(loaded, catalogue.names, true);
     const before = fieldsOf(current);
     const asked = input.over(before);
+    const lifespan = await realmLifespanFor(asked, before);
     // bad input first: a request that is wrong whatever the client's version gets 400, not 412
     assertValid(
       asked,
@@ -196,13 +204,13 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     },
 
     async create(accountId: string, input: BodyInput): Promise<Versioned & { secret?: string }> {
-      const [catalogue, realmDefaults, expiry, lifespan] = await Promise.all([
+      const [catalogue, realmDefaults, expiry] = await Promise.all([
         catalogues.load(),
         catalogues.realmDefaults(),
         expiryPolicy(accountId),
-        realmLifespan.get('realm'),
       ]);
       const asked = input.over(CREATE_BASE);
+      const lifespan = await realmLifespanFor(asked);
       const idErrors = input.clientId === undefined ? [] : clientIdErrors(input.clientId, accountId);
       assertValid(
         asked,

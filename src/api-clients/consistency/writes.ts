@@ -12,7 +12,6 @@ import { type Catalogue, scopeIdOf } from '../access/catalogue.js';
 import type { Loaded } from '../access/directory.js';
 import { isManagedBy } from '../access/ownership.js';
 import { createRoleAssignment, type UndoSteps } from '../access/role-assignment.js';
-import { expiresAtOf, expiryAttributeOf, SECRET_EXPIRATION_ATTRIBUTE } from '../credentials/expiry.js';
 import { clientIdTaken } from '../errors.js';
 import {
   type ClientRepresentation,
@@ -24,6 +23,7 @@ import {
   toClientRepresentation,
 } from '../resource/mapping.js';
 import type { ApiClientConfig, ApiClientFields } from '../resource/schema.js';
+import { expiresAtOf, expiryAttributeOf, SECRET_EXPIRATION_ATTRIBUTE } from '../resource/secret-expiry.js';
 
 export interface WriteOptions {
   /** Whether managed clients may keep offline_access (offline tokens). */

@@ -22,7 +22,7 @@
 // Invalidate also revokes the tokens issued so far: Keycloak refuses at introspection and refresh
 // a token whose `iat` is before the client's `notBefore` (TokenManager), in whole seconds.
 //
-// Each regenerate resets the new secret's expiry (Keycloak's doing, credentials/expiry.ts): the
+// Each regenerate resets the new secret's expiry (Keycloak's doing, resource/secret-expiry.ts): the
 // service writes the one it wants right after, in the same write as the grace period's end.
 // A client whose credential is not a secret has none of these operations (credential-not-secret).
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,7 +36,7 @@ import {
   expiresAtOf,
   expiryAttributeOf,
   SECRET_EXPIRATION_ATTRIBUTE,
-} from './expiry.js';
+} from '../resource/secret-expiry.js';
 
 /** Keycloak's attributes of a rotated-out secret (org.keycloak.models.ClientSecretConstants). */
 export const ROTATED_SECRET_ATTRIBUTE = 'client.secret.rotated';

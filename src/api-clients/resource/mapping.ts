@@ -3,8 +3,7 @@
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type { Catalogue, RealmDefaults } from '../access/catalogue.js';
 import { ACCOUNT_ATTRIBUTE } from '../access/ownership.js';
-import { expiresAtOf, expiryAttributeOf, SECRET_EXPIRATION_ATTRIBUTE } from '../credentials/expiry.js';
-import { keyInfoOf, signingAlgOf, storedJwks } from '../credentials/private-key-jwt.js';
+import { keyInfoOf, signingAlgOf, storedJwks } from './jwks.js';
 import type {
   ApiClientConfig,
   ApiClientFields,
@@ -15,6 +14,7 @@ import type {
   Jwks,
   TokenSettings,
 } from './schema.js';
+import { expiresAtOf, expiryAttributeOf, SECRET_EXPIRATION_ATTRIBUTE } from './secret-expiry.js';
 
 export { ACCOUNT_ATTRIBUTE };
 /** Keycloak keeps no creation time; the service writes one on create. */

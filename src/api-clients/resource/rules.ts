@@ -3,8 +3,7 @@
 // Keycloak would accept without honouring it (a redirect URI on a client with no browser flow,
 // a path with no rootUrl to resolve it against, a fragment, a wildcard in the middle).
 import type { FieldError } from '../../lib/problem.js';
-import { type ExpiryPolicy, expiresAtErrors } from '../credentials/expiry.js';
-import { jwksErrors } from '../credentials/private-key-jwt.js';
+import { jwksErrors } from './jwks.js';
 import {
   type ApiClientFields,
   CLIENT_ID_SUFFIX_PATTERN,
@@ -12,6 +11,7 @@ import {
   MAX_TEXT,
   MIN_ACCESS_TOKEN_LIFETIME,
 } from './schema.js';
+import { type ExpiryPolicy, expiresAtErrors } from './secret-expiry.js';
 import {
   browserUrlReason,
   keycloakCalledUrlReason,

@@ -68,7 +68,7 @@ export const MAX_JWKS_KEYS = 10;
 export const CREDENTIAL_TYPES = ['secret', 'private-key-jwt'] as const;
 export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 
-/** A public JWK as sent: any members, so that the rules can name a private one (credentials/private-key-jwt.ts). */
+/** A public JWK as sent: any members, so that the rules can name a private one (jwks.ts). */
 const Jwk = Type.Object(
   { kty: Type.String({ maxLength: 10 }) },
   {

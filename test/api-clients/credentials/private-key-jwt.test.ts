@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jwksErrors, jwkThumbprint } from '../../../src/api-clients/credentials/private-key-jwt.js';
+import { jwksErrors, jwkThumbprint } from '../../../src/api-clients/resource/jwks.js';
 import type { Jwks } from '../../../src/api-clients/resource/schema.js';
 import type { Problem } from '../../../src/lib/problem.js';
 import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../../support/app.js';

@@ -9,7 +9,7 @@
 // (test/api-clients/credentials/private-key-jwt.test.ts compares it with jose's calculateJwkThumbprint).
 import { createHash, createPublicKey } from 'node:crypto';
 import type { FieldError } from '../../lib/problem.js';
-import type { Jwks, KeyInfo } from '../resource/schema.js';
+import type { Jwks, KeyInfo } from './schema.js';
 
 /** Members that carry private or symmetric key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;

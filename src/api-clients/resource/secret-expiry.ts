@@ -11,7 +11,7 @@
 //   `rotated-expiration-period`): writes.ts ends that rotated secret at once.
 // - Keycloak reads the attribute as a Java int: "never" is written as NEVER_EPOCH, early in 2038.
 import type { FieldError } from '../../lib/problem.js';
-import type { CredentialFields } from '../resource/schema.js';
+import type { CredentialFields } from './schema.js';
 
 export const SECRET_EXPIRATION_ATTRIBUTE = 'client.secret.expiration.time';
 /** 2038-01-01T00:00:00Z: the last whole year a Java int of epoch seconds holds. Read back as "never". */
