@@ -92,9 +92,7 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
    * A secret client the policy covers, loaded: clients created before the marker get it now (one
    * write), so that a grace period asked for is a grace period given and an expiry is enforced.
    */
-  async function coveredSecretClient(accountId: string, clientId: string): Promise<Loaded> {
-    const loaded = await directory.load(accountId, clientId);
-    assertSecretCredential(loaded, clientId);
+  async function cover(loaded: Loaded): Promise<Loaded> {
     if (
       (loaded.rep.attributes as Record<string, unknown> | undefined)?.[SECRET_ROTATION_ATTRIBUTE] !== 'true'
     ) {
@@ -130,7 +128,7 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
       const expiresAt = requestedExpiresAt
         ? new Date(Date.parse(requestedExpiresAt)).toISOString()
         : (expiresAtOfPolicy(policy) ?? null);
-      const { id } = await coveredSecretClient(accountId, clientId);
+      const { id } = await cover(loaded);
       const secret = await gateway.regenerateSecret(id);
       const expiry = { [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(expiresAt) };
       if (gracePeriodSeconds === 0) {
