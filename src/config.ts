@@ -40,6 +40,8 @@ export const EnvSchema = Type.Object({
   SECRET_REVEAL_ENABLED: Type.Boolean({ default: true }),
   /** The longest grace period a regenerate may ask for, in seconds (default 7 days). */
   SECRET_MAX_GRACE_PERIOD_SECONDS: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 604_800 }),
+  /** Every account's maximum secret lifetime in days unless it has its own; empty: none. */
+  DEFAULT_MAX_SECRET_LIFETIME_DAYS: Type.String({ default: '', pattern: '^(?:|[1-9][0-9]{0,4})$' }),
   ALLOW_WILDCARD_WEB_ORIGIN: Type.Boolean({ default: false }),
   CORS_ORIGINS: CommaList,
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
@@ -156,7 +158,11 @@ export function toConfig(env: Env) {
     limits: { defaultMaxApiClients: env.DEFAULT_MAX_API_CLIENTS, cacheTtlMs: env.LIMIT_CACHE_TTL_MS },
     roleScopeCacheTtlMs: env.ROLE_SCOPE_CACHE_TTL_MS,
     secretRevealEnabled: env.SECRET_REVEAL_ENABLED,
-    secrets: { maxGracePeriodSeconds: env.SECRET_MAX_GRACE_PERIOD_SECONDS },
+    secrets: {
+      maxGracePeriodSeconds: env.SECRET_MAX_GRACE_PERIOD_SECONDS,
+      defaultMaxSecretLifetimeDays:
+        env.DEFAULT_MAX_SECRET_LIFETIME_DAYS === '' ? null : Number(env.DEFAULT_MAX_SECRET_LIFETIME_DAYS),
+    },
     allowWildcardWebOrigin: env.ALLOW_WILDCARD_WEB_ORIGIN,
     corsOrigins: commaList(env.CORS_ORIGINS),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

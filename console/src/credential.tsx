@@ -88,7 +88,10 @@ export function Credential(props: {
       });
       if (data) {
         setSecret(data.secret);
-        onChanged({ previousSecretExpiresAt: data.previousSecretExpiresAt });
+        onChanged({
+          previousSecretExpiresAt: data.previousSecretExpiresAt,
+          credential: { type: 'secret', expiresAt: data.expiresAt },
+        });
         announce(
           data.previousSecretExpiresAt
             ? `New secret generated. The previous secret works until ${formatDate(data.previousSecretExpiresAt)}.`
@@ -166,6 +169,13 @@ export function Credential(props: {
           </button>
         </div>
       </div>
+      {client.credential.expiresAt && (
+        <p class="grace" id="expiry-status">
+          {Date.parse(client.credential.expiresAt) <= Date.now()
+            ? `This secret expired on ${formatDate(client.credential.expiresAt)}: regenerate it to get a new one.`
+            : `This secret expires on ${formatDate(client.credential.expiresAt)}.`}
+        </p>
+      )}
       {client.previousSecretExpiresAt && (
         <p class="grace" id="grace-status">
           The previous secret is still accepted until {formatDate(client.previousSecretExpiresAt)}.

@@ -20,6 +20,15 @@ export interface Draft {
   revokeOfflineSessions: boolean;
   scopes: string[];
   roles: string[];
+  credentialType: 'secret' | 'private-key-jwt';
+  /** The secret's expiry as the API answered it (ISO), or "" for none; the date input edits its day. */
+  secretExpiresAt: string;
+  keySource: 'jwks' | 'jwksUrl';
+  /** A JWK Set as pasted (JSON text). */
+  jwks: string;
+  jwksUrl: string;
+  accessTokenLifetime: string;
+  requireDpop: boolean;
 }
 
 export const emptyDraft: Draft = {
@@ -40,6 +49,13 @@ export const emptyDraft: Draft = {
   revokeOfflineSessions: false,
   scopes: [],
   roles: [],
+  credentialType: 'secret',
+  secretExpiresAt: '',
+  keySource: 'jwks',
+  jwks: '',
+  jwksUrl: '',
+  accessTokenLifetime: '',
+  requireDpop: false,
 };
 
 const lines = (text: string): string[] =>
@@ -68,7 +84,32 @@ export function fromClient(client: ApiClient): Draft {
     revokeOfflineSessions: client.backchannelLogout?.revokeOfflineSessions ?? false,
     scopes: client.scopes,
     roles: client.roles,
+    credentialType: client.credential.type,
+    secretExpiresAt: client.credential.expiresAt ?? '',
+    keySource: client.credential.jwksUrl ? 'jwksUrl' : 'jwks',
+    jwks: client.credential.jwks ? JSON.stringify(client.credential.jwks, null, 2) : '',
+    jwksUrl: client.credential.jwksUrl ?? '',
+    accessTokenLifetime: client.tokenSettings.accessTokenLifetimeSeconds?.toString() ?? '',
+    requireDpop: client.tokenSettings.requireDpop,
   };
+}
+
+/** The pasted JWK Set, or undefined when it is not JSON (the form says so before sending). */
+export function parsedJwks(text: string): { keys: { kty: string }[] } | null | undefined {
+  if (text.trim() === '') return null;
+  try {
+    return JSON.parse(text) as { keys: { kty: string }[] };
+  } catch {
+    return undefined;
+  }
+}
+
+function credentialOf(draft: Draft) {
+  if (draft.credentialType === 'secret')
+    return { type: 'secret' as const, expiresAt: draft.secretExpiresAt || null };
+  return draft.keySource === 'jwksUrl'
+    ? { type: 'private-key-jwt' as const, jwks: null, jwksUrl: orNull(draft.jwksUrl) }
+    : { type: 'private-key-jwt' as const, jwks: parsedJwks(draft.jwks) ?? null, jwksUrl: null };
 }
 
 /** Every editable field, as PUT takes them (create takes the same plus clientId). */
@@ -97,6 +138,12 @@ export function toFields(draft: Draft) {
     scopes: draft.scopes,
     roles: draft.roles,
     enabled: draft.enabled,
+    credential: credentialOf(draft),
+    tokenSettings: {
+      accessTokenLifetimeSeconds:
+        draft.accessTokenLifetime.trim() === '' ? null : Number(draft.accessTokenLifetime),
+      requireDpop: draft.requireDpop,
+    },
   };
 }
 
@@ -117,4 +164,10 @@ export const FORM_FIELDS = [
   'backchannelLogout.url',
   'scopes',
   'roles',
+  'credential',
+  'credential.expiresAt',
+  'credential.jwks',
+  'credential.jwks.keys',
+  'credential.jwksUrl',
+  'tokenSettings.accessTokenLifetimeSeconds',
 ];

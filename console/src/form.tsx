@@ -8,7 +8,8 @@ import { type ApiClient, type CatalogueEntry, type Refusal, toRefusal } from './
 import type { ConsoleConfig } from './auth.js';
 import { CatalogueChoices } from './catalogue-choices.js';
 import { Credential } from './credential.js';
-import { type Draft, emptyDraft, FORM_FIELDS, fromClient, toFields } from './draft.js';
+import { CredentialSettings, TokenSettingsFields } from './credential-settings.js';
+import { type Draft, emptyDraft, FORM_FIELDS, fromClient, parsedJwks, toFields } from './draft.js';
 import { type Announce, routeTo } from './routes.js';
 import { Checkbox, ConfirmDialog, FormErrors, formatDate, ListField, TextField } from './ui.js';
 
@@ -119,8 +120,20 @@ export function ClientForm(props: {
 
   async function save(event: Event) {
     event.preventDefault();
-    setSaving(true);
     setRefusal(undefined);
+    if (
+      draft.credentialType === 'private-key-jwt' &&
+      draft.keySource === 'jwks' &&
+      parsedJwks(draft.jwks) === undefined
+    ) {
+      return refused(400, {
+        detail: 'The public keys are not valid JSON',
+        errors: [
+          { pointer: '/credential/jwks', in: 'body', reason: 'must be a JSON Web Key Set: {"keys": [...]}' },
+        ],
+      });
+    }
+    setSaving(true);
     if (creating) {
       const { data, error, response } = await api.POST('/v1/accounts/{accountId}/api-clients', {
         params: { path: { accountId: account } },
@@ -128,8 +141,12 @@ export function ClientForm(props: {
       });
       setSaving(false);
       if (!data) return refused(response.status, error);
-      createdSecrets.set(data.clientId, data.secret);
-      announce(`API client ${data.clientId} created. Copy its secret now.`);
+      if (data.secret !== undefined) createdSecrets.set(data.clientId, data.secret);
+      announce(
+        data.secret !== undefined
+          ? `API client ${data.clientId} created. Copy its secret now.`
+          : `API client ${data.clientId} created. It gets tokens with its private key.`,
+      );
       window.location.hash = routeTo.edit(account, data.clientId);
       return;
     }
@@ -139,10 +156,22 @@ export function ClientForm(props: {
     });
     setSaving(false);
     if (!data) return refused(response.status, error);
-    setClient(data);
+    // a switch to a secret answers the new secret, once: the credential section shows it
+    if (data.secret !== undefined) createdSecrets.set(data.clientId, data.secret);
+    const { secret: _shownOnce, ...saved } = data;
+    setClient(saved);
     setEtag(response.headers.get('etag') ?? undefined);
-    setDraft(fromClient(data));
-    announce('Saved.');
+    setDraft(fromClient(saved));
+    announce(data.secret !== undefined ? 'Saved. Copy the new secret now.' : 'Saved.');
+  }
+
+  /** The current ETag, after a change made outside the form (a regenerate moves the secret's expiry). */
+  async function refreshEtag() {
+    if (!clientId) return;
+    const { response } = await api.GET('/v1/accounts/{accountId}/api-clients/{clientId}', {
+      params: { path: { accountId: account, clientId } },
+    });
+    if (response.ok) setEtag(response.headers.get('etag') ?? undefined);
   }
 
   async function remove() {
@@ -309,19 +338,36 @@ export function ClientForm(props: {
           )}
         </fieldset>
 
-        {!creating && client && (
+        <CredentialSettings
+          draft={draft}
+          set={set}
+          errors={fieldErrors}
+          client={client}
+          disabled={readOnly}
+        />
+        {!creating && client && client.credential.type === 'secret' && (
           <Credential
+            key={`${client.clientId}-${client.credential.type}`}
             api={api}
             config={config}
             account={account}
             client={client}
             initialSecret={createdSecrets.get(client.clientId)}
             onSecretSeen={() => createdSecrets.delete(client.clientId)}
-            onChanged={(changes) => setClient({ ...client, ...changes })}
+            onChanged={(changes) => {
+              setClient({ ...client, ...changes });
+              // a regenerate gives the secret its own expiry: the form and the ETag follow
+              if (changes.credential?.type === 'secret') {
+                set('secretExpiresAt', changes.credential.expiresAt ?? '');
+                void refreshEtag();
+              }
+            }}
             canWrite={canWrite}
             announce={announce}
           />
         )}
+
+        <TokenSettingsFields draft={draft} set={set} errors={fieldErrors} disabled={readOnly} />
 
         <CatalogueChoices
           legend="Client scopes"

@@ -227,6 +227,7 @@ export function ClientList(props: {
                 </td>
                 <td data-label="Client ID">
                   <a href={routeTo.edit(account, item.clientId)}>{item.clientId}</a>
+                  <ExpiryFlag credential={item.credential} />
                   {!item.enabled && <span class="badge">Disabled</span>}
                 </td>
                 <td data-label="Display Name">{item.displayName || item.clientId}</td>
@@ -302,5 +303,20 @@ export function ClientList(props: {
         </ul>
       </ConfirmDialog>
     </section>
+  );
+}
+
+/** How far ahead a secret's expiry is flagged in the list (SPEC §8). */
+export const EXPIRY_WARNING_DAYS = 14;
+
+/** "Secret expired" or "Secret expires <date>" for a secret that expired or expires within 14 days. */
+function ExpiryFlag({ credential }: { credential: { type: string; expiresAt: string | null } }) {
+  if (credential.type !== 'secret' || !credential.expiresAt) return null;
+  const at = Date.parse(credential.expiresAt);
+  if (at > Date.now() + EXPIRY_WARNING_DAYS * 86_400_000) return null;
+  return at <= Date.now() ? (
+    <span class="flag expired">Secret expired</span>
+  ) : (
+    <span class="flag expiring">Secret expires {formatDate(credential.expiresAt)}</span>
   );
 }

@@ -37,6 +37,7 @@ export const apiClientsPlugin = fp(
         roleScopeCacheTtlMs: config.roleScopeCacheTtlMs,
         allowWildcardWebOrigin: config.allowWildcardWebOrigin,
         secretRevealEnabled: config.secretRevealEnabled,
+        defaultMaxSecretLifetimeDays: config.secrets.defaultMaxSecretLifetimeDays,
         allowOfflineAccess: config.tokens.allowOfflineAccess,
         urlSafety: config.urlSafety,
         resolveHost,

@@ -3,6 +3,7 @@
 // body read once (input.ts).
 
 import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import { createTtlCache } from '../lib/cache.js';
 import { ProblemError } from '../lib/problem.js';
 import { type Catalogue, createCatalogue } from './access/catalogue.js';
 import { createDirectory, type Loaded } from './access/directory.js';
@@ -19,6 +20,7 @@ import { createLimits } from './consistency/limits.js';
 import { createServiceClientRoles } from './consistency/service-client.js';
 import { checkPrecondition, type Versioned, versioned } from './consistency/versioning.js';
 import { createWrites } from './consistency/writes.js';
+import { createMaxLifetimes } from './credentials/max-lifetime.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './credentials/secrets.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { type ListOptions, listAccount } from './listing.js';
@@ -37,8 +39,9 @@ import {
   toCreatePlan,
 } from './resource/mapping.js';
 import { clientIdErrors, type RuleContext } from './resource/rules.js';
-import type { ApiClientFields } from './resource/schema.js';
-import type { Limit, Role, Scope } from './resource/schema-operations.js';
+import type { ApiClientFields, CredentialFields } from './resource/schema.js';
+import type { Limit, LimitChange, Role, Scope } from './resource/schema-operations.js';
+import { type ExpiryPolicy, withEffectiveExpiry } from './resource/secret-expiry.js';
 import { STRICT_URL_SAFETY, type UrlSafetyOptions } from './resource/url-safety.js';
 
 export type { Grantor } from './access/grants.js';
@@ -51,6 +54,8 @@ export interface ApiClientsOptions {
   defaultMaxApiClients: number;
   allowWildcardWebOrigin: boolean;
   secretRevealEnabled: boolean;
+  /** Every account's maximum secret lifetime in days unless it has its own; null: none. */
+  defaultMaxSecretLifetimeDays?: number | null;
   allowOfflineAccess?: boolean;
   urlSafety?: UrlSafetyOptions;
   /** Looks up the names of URLs Keycloak calls (tests: a resolver of their own); the system's by default. */
@@ -80,7 +85,30 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   });
   const locks = createLocks(roles, options.lock);
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
-  const secrets = createSecrets(gateway, directory, { now });
+  const maxLifetimes = createMaxLifetimes(roles, {
+    defaultMaxSecretLifetimeDays: options.defaultMaxSecretLifetimeDays ?? null,
+    cacheTtlMs: options.limitCacheTtlMs,
+  });
+  const secrets = createSecrets(gateway, directory, { now, maxLifetimeOf: maxLifetimes.of });
+  // The realm's access-token lifespan bounds a client's own; realm settings change rarely.
+  const realmLifespanCache = createTtlCache<'realm', { seconds?: number }>({
+    ttlMs: options.catalogueCacheTtlMs ?? 60_000,
+    max: 1,
+    load: async () => ({ seconds: await gateway.realmAccessTokenLifespan() }),
+  });
+  /**
+   * The realm's lifespan, read only when the body sets a client lifespan of its own that differs
+   * from the client's (a value sent back unchanged is not judged again): no Keycloak call otherwise.
+   */
+  const realmLifespanFor = async (asked: ApiClientFields, before?: ApiClientFields) => {
+    const wanted = asked.tokenSettings.accessTokenLifetimeSeconds;
+    if (wanted === null || wanted === before?.tokenSettings.accessTokenLifetimeSeconds) return undefined;
+    return (await realmLifespanCache.get('realm')).seconds;
+  };
+  const expiryPolicy = async (accountId: string): Promise<ExpiryPolicy> => ({
+    now: now(),
+    maxSecretLifetimeDays: await maxLifetimes.of(accountId),
+  });
   const lastUsed = createLastUsed(gateway, { now });
   /** What a client's usage adds: lastUsedAt (1 events query, read before any write) and the grace period. */
   const usageOf = (loaded: Loaded, lastUsedAt: string | null) => ({
@@ -91,8 +119,18 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   const ruleContext = (
     accountId: string,
     catalogue: Catalogue,
-    extras: { kept?: string[]; clientId?: string; heldRoles?: string[] } = {},
+    extras: {
+      kept?: string[];
+      clientId?: string;
+      heldRoles?: string[];
+      expiry?: ExpiryPolicy;
+      currentCredential?: CredentialFields;
+      realmAccessTokenLifespan?: number;
+    } = {},
   ): RuleContext => ({
+    expiry: extras.expiry,
+    currentCredential: extras.currentCredential,
+    realmAccessTokenLifespan: extras.realmAccessTokenLifespan,
     accountId,
     clientId: extras.clientId,
     catalogue: new Set(catalogue.names),
@@ -150,20 +188,39 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     grantor: Grantor,
     { ifMatch, resolveNames }: { ifMatch: string | undefined; resolveNames: boolean },
   ) {
-    const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
+    const [loaded, catalogue, expiry] = await Promise.all([
+      directory.load(accountId, clientId),
+      catalogues.load(),
+      expiryPolicy(accountId),
+    ]);
     const { held, client: current } = await read(loaded, catalogue.names, true);
-    const fields = input.over(fieldsOf(current));
-    const hostErrors = resolveNames ? await resolvedErrors(fields, fieldsOf(current)) : [];
+    const before = fieldsOf(current);
+    const asked = input.over(before);
+    const [lifespan, hostErrors] = await Promise.all([
+      realmLifespanFor(asked, before),
+      resolveNames ? resolvedErrors(asked, before) : [],
+    ]);
     // bad input first: a request that is wrong whatever the client's version gets 400, not 412
     assertValid(
-      fields,
+      asked,
       input,
-      ruleContext(accountId, catalogue, { kept: current.scopes, clientId, heldRoles: current.roles }),
+      ruleContext(accountId, catalogue, {
+        kept: current.scopes,
+        clientId,
+        heldRoles: current.roles,
+        expiry,
+        currentCredential: before.credential,
+        realmAccessTokenLifespan: lifespan,
+      }),
       hostErrors,
     );
     // a role the client has stays whoever edits it; an added one must be the caller's own
-    assertRolesHeld(fields.roles, current.roles, grantor);
+    assertRolesHeld(asked.roles, current.roles, grantor);
     checkPrecondition(current, ifMatch);
+    const fields: ApiClientFields = {
+      ...asked,
+      credential: withEffectiveExpiry(asked.credential, expiry, before.credential),
+    };
     return { loaded, catalogue, held, current, fields };
   }
 
@@ -181,19 +238,28 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       accountId: string,
       input: BodyInput,
       grantor: Grantor,
-    ): Promise<Versioned & { secret: string }> {
-      const fields = input.over(CREATE_BASE);
-      const [catalogue, realmDefaults, hostErrors] = await Promise.all([
+    ): Promise<Versioned & { secret?: string }> {
+      const asked = input.over(CREATE_BASE);
+      const [catalogue, realmDefaults, expiry, hostErrors, lifespan] = await Promise.all([
         catalogues.load(),
         catalogues.realmDefaults(),
-        resolvedErrors(fields),
+        expiryPolicy(accountId),
+        resolvedErrors(asked),
+        realmLifespanFor(asked),
       ]);
       const idErrors = input.clientId === undefined ? [] : clientIdErrors(input.clientId, accountId);
-      assertValid(fields, input, ruleContext(accountId, catalogue, { clientId: input.clientId }), [
-        ...idErrors,
-        ...hostErrors,
-      ]);
-      assertRolesHeld(fields.roles, [], grantor);
+      assertValid(
+        asked,
+        input,
+        ruleContext(accountId, catalogue, {
+          clientId: input.clientId,
+          expiry,
+          realmAccessTokenLifespan: lifespan,
+        }),
+        [...idErrors, ...hostErrors],
+      );
+      assertRolesHeld(asked.roles, [], grantor);
+      const fields: ApiClientFields = { ...asked, credential: withEffectiveExpiry(asked.credential, expiry) };
       // valid: the schema requires a clientId
       const clientId = input.clientId as string;
       const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
@@ -209,21 +275,27 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           lease.assertLeft(`the create of ${clientId}`);
           const { id, secret } = await writes.create(plan, accountId, fields.roles, catalogue, lease);
           directory.remember(clientId, id, accountId);
-          return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)), secret };
+          return {
+            ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)),
+            ...(secret !== undefined ? { secret } : {}),
+          };
         },
         // While other creates of the account hold the lock: once it is full, say so at once.
         () => assertRoom(accountId),
       );
     },
 
-    /** PUT and PATCH: the body's fields over the current client, with If-Match honoured. */
+    /**
+     * PUT and PATCH: the body's fields over the current client, with If-Match honoured. A switch
+     * of the credential to a secret answers the secret Keycloak generated for it.
+     */
     async update(
       accountId: string,
       clientId: string,
       input: BodyInput,
       grantor: Grantor,
       ifMatch?: string,
-    ): Promise<Versioned> {
+    ): Promise<Versioned & { secret?: string }> {
       if (input.errors.length === 0) assertClientIdUnchanged(input.clientId, clientId);
       // Checked once without the lock, so that a refused update writes nothing (not even a lock),
       // then again under the client's lock over what Keycloak holds then: two updates at once
@@ -248,19 +320,25 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           );
           const createdAt = now().toISOString();
           try {
-            return versioned(
-              await writes.update(
-                accountId,
-                loaded,
-                current,
-                fields,
-                catalogue,
-                createdAt,
-                held,
-                lease.assertLeft,
-              ),
-              usageOf(loaded, await lastUsedAt),
+            const { client, secret } = await writes.update(
+              accountId,
+              loaded,
+              current,
+              fields,
+              catalogue,
+              createdAt,
+              held,
+              lease.assertLeft,
             );
+            // a switch or an expired secret's revival ended the rotated secret: no grace period left
+            const usage = usageOf(loaded, await lastUsedAt);
+            return {
+              ...versioned(
+                client,
+                secret !== undefined ? { ...usage, previousSecretExpiresAt: null } : usage,
+              ),
+              ...(secret !== undefined ? { secret } : {}),
+            };
           } finally {
             directory.forgetRoleScope(loaded.id);
           }
@@ -304,25 +382,39 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           'Revealing secrets is switched off on this service: regenerate the secret to get a new one',
         );
       }
-      return directory.withId(accountId, clientId, (id) => gateway.getSecret(id));
+      return secrets.reveal(accountId, clientId);
     },
 
-    regenerateSecret: (accountId: string, clientId: string, gracePeriodSeconds = 0): Promise<Rotation> =>
-      secrets.regenerate(accountId, clientId, gracePeriodSeconds),
+    regenerateSecret: (
+      accountId: string,
+      clientId: string,
+      gracePeriodSeconds = 0,
+      expiresAt?: string | null,
+    ): Promise<Rotation> => secrets.regenerate(accountId, clientId, gracePeriodSeconds, expiresAt),
     endGracePeriod: secrets.endGracePeriod,
     invalidate: secrets.invalidate,
 
     async getLimit(accountId: string): Promise<Limit> {
-      const [max, clients] = await Promise.all([
+      const [max, clients, lifetime] = await Promise.all([
         limits.maxFor(accountId),
         directory.accountClients(accountId),
+        maxLifetimes.of(accountId),
       ]);
-      return { maxApiClients: max, used: clients.length };
+      return { maxApiClients: max, used: clients.length, maxSecretLifetimeDays: lifetime };
     },
 
-    async setLimit(accountId: string, maxApiClients: number | null): Promise<Limit> {
-      const max = await limits.set(accountId, maxApiClients);
-      return { maxApiClients: max, used: (await directory.accountClients(accountId)).length };
+    /** Sets the account's limit and (when given) its maximum secret lifetime; null returns either to the default. */
+    async setLimit(accountId: string, change: LimitChange): Promise<Limit> {
+      const max = await limits.set(accountId, change.maxApiClients);
+      const lifetime =
+        change.maxSecretLifetimeDays === undefined
+          ? await maxLifetimes.of(accountId)
+          : await maxLifetimes.set(accountId, change.maxSecretLifetimeDays);
+      return {
+        maxApiClients: max,
+        used: (await directory.accountClients(accountId)).length,
+        maxSecretLifetimeDays: lifetime,
+      };
     },
 
     scopes: async (): Promise<Scope[]> =>

@@ -84,6 +84,10 @@ export function createClientsGateway({ call }: KeycloakAdmin) {
     listRealmOptionalScopes: (): Promise<ClientScopeRepresentation[]> =>
       call('realm.optional-scopes', (kc) => kc.clientScopes.listDefaultOptionalClientScopes()),
 
+    /** The realm's own access-token lifespan in seconds (its representation's accessTokenLifespan). */
+    realmAccessTokenLifespan: async (): Promise<number | undefined> =>
+      (await call('realm.get', (kc) => kc.realms.findOne({ realm: kc.realmName })))?.accessTokenLifespan,
+
     /** The realm's roles with their attributes (the role catalogue is read from them). */
     listRealmRoles: (): Promise<RoleRepresentation[]> =>
       call('roles.list', (kc) => kc.roles.find({ briefRepresentation: false })),

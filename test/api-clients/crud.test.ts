@@ -60,6 +60,8 @@ describe('the API client resource over HTTP', () => {
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       lastUsedAt: null,
       previousSecretExpiresAt: null,
+      credential: { type: 'secret', expiresAt: null },
+      tokenSettings: { accessTokenLifetimeSeconds: null, requireDpop: false },
     });
 
     const rep = (await keycloakClient(clientId)) as Record<string, unknown> & {
@@ -114,9 +116,15 @@ describe('the API client resource over HTTP', () => {
         'lastUsedAt',
         'roles',
         'scopes',
+        'credential',
       ].sort(),
     );
-    expect(JSON.stringify(list.body)).not.toMatch(/secret/i);
+    expect(list.body.items[0]?.credential).toEqual({ type: 'secret', expiresAt: null });
+    const { secret } = (
+      await t.call<{ secret: string }>('GET', `${clientUrl(account, clientId)}/secret`, { token })
+    ).body;
+    expect(JSON.stringify(list.body)).not.toContain(secret);
+    expect(Object.keys(list.body.items[0] ?? {})).not.toContain('secret');
 
     const byName = await t.call<{ items: Resource[]; total: number }>(
       'GET',
@@ -210,6 +218,42 @@ describe('the API client resource over HTTP', () => {
     expect(rep.defaultClientScopes).not.toContain('datahub-api');
   });
 
+  it('takes back what a GET answered as a PUT body (AIP-203): read-only members ignored, secret refused', async () => {
+    const got = await t.call<Resource>('GET', clientUrl(account, clientId), { token });
+    const etag = String(got.headers.etag);
+    // every member of the GET body, read-only ones included, with one field edited
+    const sentBack = {
+      ...got.body,
+      displayName: 'Sent back',
+      createdAt: '2000-01-01T00:00:00.000Z',
+      lastUsedAt: null,
+    };
+    const put = await t.call<Resource>('PUT', clientUrl(account, clientId), {
+      token,
+      body: sentBack,
+      headers: { 'if-match': etag },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body).toEqual({ ...got.body, displayName: 'Sent back' });
+    expect(put.headers['cache-control']).toBeUndefined();
+    // the read-only members changed nothing: createdAt is the one Keycloak holds
+    expect((await t.call<Resource>('GET', clientUrl(account, clientId), { token })).body.createdAt).toBe(
+      got.body.createdAt,
+    );
+    const patched = await t.call<Resource>('PATCH', clientUrl(account, clientId), {
+      token,
+      body: { accountId: 'someone-else', previousSecretExpiresAt: null, displayName: got.body.displayName },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.accountId).toBe(account);
+    const withSecret = await t.call<Problem>('PUT', clientUrl(account, clientId), {
+      token,
+      body: { ...got.body, secret: 'mine' },
+    });
+    expect(withSecret.status).toBe(400);
+    expect(withSecret.body.errors).toEqual([{ pointer: '/secret', in: 'body', reason: 'is read-only' }]);
+  });
+
   it('PATCH merges (RFC 7396): null resets a field, objects merge member by member', async () => {
     const patched = await t.call<Resource>('PATCH', clientUrl(account, clientId), {
       token,
@@ -248,7 +292,6 @@ describe('the API client resource over HTTP', () => {
         roles: ['platform-admin'],
         homeUrl: 5,
         secret: 'mine',
-        lastUsedAt: null,
         unknown: true,
       },
     });
@@ -258,7 +301,6 @@ describe('the API client resource over HTTP', () => {
     expect(bad.body.errors?.map((e) => e.pointer).sort()).toEqual(
       [
         '/homeUrl',
-        '/lastUsedAt',
         '/redirectUris/0',
         '/redirectUris/1',
         '/redirectUris/2',
@@ -271,7 +313,6 @@ describe('the API client resource over HTTP', () => {
       ].sort(),
     );
     expect(bad.body.errors?.find((e) => e.pointer === '/secret')?.reason).toBe('is read-only');
-    expect(bad.body.errors?.find((e) => e.pointer === '/lastUsedAt')?.reason).toBe('is read-only');
 
     const badCreate = await t.call<Problem>('POST', clientsUrl(account), {
       token,

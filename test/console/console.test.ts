@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../scripts/lib/keycloak-local.js';
 import { buildApp } from '../../src/app.js';
 import { masterAdmin } from '../security/realm-admin.js';
+import { assertionToken, newKeyPair } from '../support/assertions.js';
 import { clientCredentialsToken, testConfig, userToken } from '../support/keycloak.js';
 
 const CONSOLE_CLIENT = 'api-clients-console';
@@ -194,7 +195,8 @@ describe('the console in a browser', () => {
     await visible(page.getByRole('heading', { name: 'Nightly export' }));
     expect(await page.getByLabel('Client ID').inputValue()).toBe(clientId);
     await attributeOf(page.getByLabel('Client ID'), 'readonly').toBe('');
-    const secretField = page.getByLabel('Client secret');
+    // the secret itself (the credential type's radio button is labelled "Client secret" too)
+    const secretField = page.locator('input#secret');
     await attributeOf(secretField, 'type').toBe('password'); // masked
     await page.getByRole('button', { name: 'Copy' }).click();
     await textOf(page.getByRole('status')).toBe('Secret copied to the clipboard.');
@@ -289,6 +291,42 @@ describe('the console in a browser', () => {
     await shot('bulk-delete');
     expect(await accountClientIds()).toEqual([]);
     expect((await clientCredentialsToken(clientId, firstSecret)).status).toBe(401);
+  });
+
+  it('creates a Key pair client from a pasted JWKS: keys listed by kid and thumbprint, no secret; its assertion gets a token', async () => {
+    const keyPairId = `${ACCOUNT}_console-keys`;
+    const pair = await newKeyPair('console-2026', 'ES256');
+    await page.getByRole('link', { name: 'Add API client' }).click();
+    await visible(page.getByRole('heading', { name: 'Add API client' }));
+    await page.getByLabel('Client ID').fill('console-keys');
+    await page.getByLabel('Display Name').fill('Signed job');
+    await page.getByRole('radio', { name: 'Key pair' }).check();
+    await page.getByLabel('Public keys (JWKS)', { exact: true }).fill(JSON.stringify({ keys: [pair.jwk] }));
+    expect(await unnamedControls()).toEqual([]);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+
+    await visible(page.getByRole('heading', { name: 'Signed job' }));
+    const keys = page.getByRole('table', { name: 'Registered keys' });
+    await textOf(keys).toContain('console-2026');
+    const stored = (await (await asAlice('GET', `/api-clients/${keyPairId}`)).json()) as {
+      credential: { type: string; keys: { thumbprint: string }[] };
+    };
+    expect(stored.credential.type).toBe('private-key-jwt');
+    await textOf(keys).toContain(stored.credential.keys[0]?.thumbprint ?? 'no thumbprint');
+    // no secret anywhere on the page
+    expect(await page.locator('input#secret').count()).toBe(0);
+    await shot('key-pair');
+    expect((await assertionToken(keyPairId, pair)).status).toBe(200);
+
+    // a private key pasted by mistake is refused next to the field
+    await page
+      .getByLabel('Public keys (JWKS)', { exact: true })
+      .fill(JSON.stringify({ keys: [{ ...pair.jwk, d: 'c2VjcmV0' }] }));
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await textOf(page.locator('#jwks-error')).toContain('private key material');
+    expect((await assertionToken(keyPairId, pair)).status).toBe(200);
+    await asAlice('DELETE', `/api-clients/${keyPairId}`);
+    await page.getByRole('link', { name: '‹ API Clients' }).click();
   });
 
   it('at the limit, Add API client is disabled and says why', async () => {

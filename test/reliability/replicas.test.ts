@@ -60,7 +60,7 @@ describe('two replicas, one Keycloak', () => {
     // both replicas count the same 5
     for (const replica of replicas) {
       const limits = await replica.call('GET', `/v1/accounts/${account}/limits`, { token });
-      expect(limits.body).toEqual({ maxApiClients: 5, used: 5 });
+      expect(limits.body).toEqual({ maxApiClients: 5, used: 5, maxSecretLifetimeDays: null });
     }
   });
 });

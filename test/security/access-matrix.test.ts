@@ -445,6 +445,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
         expect(answer.body).toEqual({
           maxApiClients: (await keycloakAccountLimit(account)) ?? testConfig().limits.defaultMaxApiClients,
           used: before[account].clientIds.length,
+          maxSecretLifetimeDays: testConfig().secrets.defaultMaxSecretLifetimeDays,
         });
       },
     }),

@@ -53,7 +53,7 @@ export interface paths {
         put?: never;
         /**
          * Create an API client
-         * @description Keycloak generates the secret; this answer is one of the few that shows it. `clientId` must start with `{accountId}_`. Refused with limit-reached when the account is at its limit, and with role-not-held when `roles` names a role the caller does not hold (platform admins may give any catalogue role).
+         * @description Keycloak generates the secret; this answer is one of the few that shows it (a `private-key-jwt` client has none). `clientId` must start with `{accountId}_`. Refused with limit-reached when the account is at its limit, and with role-not-held when `roles` names a role the caller does not hold (platform admins may give any catalogue role). A secret without `credential.expiresAt` gets now + the account's maximum secret lifetime, when it has one.
          */
         post: operations["createApiClient"];
         delete?: never;
@@ -76,7 +76,7 @@ export interface paths {
         get: operations["getApiClient"];
         /**
          * Replace every editable field
-         * @description Fields are all required; clientId may be repeated but not changed (client-id-immutable).
+         * @description Fields are all required (`credential` and `tokenSettings` may be left out: unchanged); clientId may be repeated but not changed (client-id-immutable). What a GET answered may be sent back: its read-only members (accountId, createdAt, lastUsedAt, previousSecretExpiresAt, credential.keys) are ignored. Changing `credential.type` switches the credential at once: the old one stops working, and a switch to `secret` answers the new secret, once.
          */
         put: operations["replaceApiClient"];
         post?: never;
@@ -89,7 +89,7 @@ export interface paths {
         head?: never;
         /**
          * Change some fields (JSON merge patch, RFC 7396)
-         * @description Send application/merge-patch+json (application/json is accepted too). A member set to null returns to its default; objects merge member by member.
+         * @description Send application/merge-patch+json (application/json is accepted too). A member set to null returns to its default; objects merge member by member (a `credential` of another type replaces the old one: see PUT). Read-only members are ignored.
          */
         patch: operations["patchApiClient"];
         trace?: never;
@@ -129,7 +129,7 @@ export interface paths {
         put?: never;
         /**
          * Regenerate the secret, with an optional grace period
-         * @description Keycloak generates a new secret. Without a body, or with `gracePeriodSeconds` 0, Keycloak's token endpoint refuses the previous secret at once. With `gracePeriodSeconds` n (at most 604800), Keycloak accepts both secrets until `previousSecretExpiresAt`, then only the new one; `DELETE .../secret/previous` ends that early. Regenerating again during a grace period makes the current secret the previous one: the older one is refused at once.
+         * @description Keycloak generates a new secret. Without a body, or with `gracePeriodSeconds` 0, Keycloak's token endpoint refuses the previous secret at once. With `gracePeriodSeconds` n (at most 604800), Keycloak accepts both secrets until `previousSecretExpiresAt`, then only the new one; `DELETE .../secret/previous` ends that early. Regenerating again during a grace period makes the current secret the previous one: the older one is refused at once. `expiresAt`: when the new secret stops (at most the account's maximum secret lifetime from now; left out: now + that maximum, or never). credential-not-secret (409) for a private-key-jwt client.
          */
         post: operations["regenerateSecret"];
         delete?: never;
@@ -188,8 +188,8 @@ export interface paths {
         /** The account's limit of API clients and how many it has */
         get: operations["getLimits"];
         /**
-         * Set the account's own limit (platform admins)
-         * @description Stored in Keycloak. Lowering it below the number of clients the account has deletes nothing; it only refuses new ones. `null` returns the account to the configured default.
+         * Set the account's own limit and maximum secret lifetime (platform admins)
+         * @description Stored in Keycloak. Lowering it below the number of clients the account has deletes nothing; it only refuses new ones. `null` returns the account to the configured default. `maxSecretLifetimeDays` (optional; left out: unchanged) bounds the expiry of the secrets created or regenerated from now on.
          */
         put: operations["setLimits"];
         post?: never;
@@ -283,6 +283,34 @@ export interface components {
             scopes: string[];
             roles: string[];
             enabled: boolean;
+            credential: {
+                /** @enum {string} */
+                type: "secret" | "private-key-jwt";
+                /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
+                expiresAt?: string | null;
+                jwks?: {
+                    keys: ({
+                        kty: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                } | null;
+                jwksUrl?: string | null;
+                /** @description private-key-jwt with `jwks`: each key by kid, type, algorithm and thumbprint (empty for `jwksUrl`: Keycloak fetches those keys itself) */
+                keys?: {
+                    kid: string;
+                    kty: string;
+                    alg: string | null;
+                    /** @description RFC 7638 JWK thumbprint (SHA-256, base64url) */
+                    thumbprint: string;
+                }[];
+            };
+            tokenSettings: {
+                /** @description seconds an access token issued to the client lives: 60 up to the realm's own access-token lifespan; null: the realm's */
+                accessTokenLifetimeSeconds: number | null;
+                /** @description Keycloak issues only DPoP-bound access tokens (RFC 9449): a token request without a DPoP proof is refused */
+                requireDpop: boolean;
+            };
             createdAt: string | null;
             /** @description read-only: when Keycloak last issued a token to the client (its CLIENT_LOGIN and CODE_TO_TOKEN events), as far as Keycloak's event store remembers; null when none is recorded */
             lastUsedAt: string | null;
@@ -312,13 +340,42 @@ export interface components {
             scopes: string[];
             roles: string[];
             enabled: boolean;
+            credential: {
+                /** @enum {string} */
+                type: "secret" | "private-key-jwt";
+                /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
+                expiresAt?: string | null;
+                jwks?: {
+                    keys: ({
+                        kty: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                } | null;
+                jwksUrl?: string | null;
+                /** @description private-key-jwt with `jwks`: each key by kid, type, algorithm and thumbprint (empty for `jwksUrl`: Keycloak fetches those keys itself) */
+                keys?: {
+                    kid: string;
+                    kty: string;
+                    alg: string | null;
+                    /** @description RFC 7638 JWK thumbprint (SHA-256, base64url) */
+                    thumbprint: string;
+                }[];
+            };
+            tokenSettings: {
+                /** @description seconds an access token issued to the client lives: 60 up to the realm's own access-token lifespan; null: the realm's */
+                accessTokenLifetimeSeconds: number | null;
+                /** @description Keycloak issues only DPoP-bound access tokens (RFC 9449): a token request without a DPoP proof is refused */
+                requireDpop: boolean;
+            };
             createdAt: string | null;
             /** @description read-only: when Keycloak last issued a token to the client (its CLIENT_LOGIN and CODE_TO_TOKEN events), as far as Keycloak's event store remembers; null when none is recorded */
             lastUsedAt: string | null;
             /** @description read-only: while a regenerated-out secret is still accepted (a grace period), when Keycloak stops accepting it; null when only the current secret works */
             previousSecretExpiresAt: string | null;
         } & {
-            secret: string;
+            /** @description the client secret: shown here once; absent for a private-key-jwt client */
+            secret?: string;
         };
         ApiClientSummary: {
             clientId: string;
@@ -331,10 +388,19 @@ export interface components {
             createdAt: string | null;
             /** @description read-only: when Keycloak last issued a token to the client (its CLIENT_LOGIN and CODE_TO_TOKEN events), as far as Keycloak's event store remembers; null when none is recorded */
             lastUsedAt: string | null;
+            /** @description the credential's type and, for a secret, its expiry: a UI can flag keys that expire soon */
+            credential: {
+                /** @enum {string} */
+                type: "secret" | "private-key-jwt";
+                /** @description secret only: when Keycloak stops accepting it; null for none (and for other types) */
+                expiresAt: string | null;
+            };
         };
         Limit: {
             maxApiClients: number;
             used: number;
+            /** @description the longest a client secret of the account may live, in days: a create or regenerate without expiresAt gets now + this, a later expiresAt is refused; null: no maximum */
+            maxSecretLifetimeDays: number | null;
         };
         Secret: {
             secret: string;
@@ -342,7 +408,8 @@ export interface components {
         /**
          * @example {
          *       "secret": "fT0a9Y3pLq2sVxZk8RbN4cWe6HdJ1uMg",
-         *       "previousSecretExpiresAt": "2026-11-23T16:50:00.000Z"
+         *       "previousSecretExpiresAt": "2026-11-23T16:50:00.000Z",
+         *       "expiresAt": "2027-02-21T16:50:00.000Z"
          *     }
          */
         RotatedSecret: {
@@ -350,6 +417,8 @@ export interface components {
             secret: string;
             /** @description read-only: while a regenerated-out secret is still accepted (a grace period), when Keycloak stops accepting it; null when only the current secret works */
             previousSecretExpiresAt: string | null;
+            /** @description when Keycloak stops accepting the new secret; null: never */
+            expiresAt: string | null;
         };
     };
     responses: never;
@@ -622,6 +691,44 @@ export interface operations {
                     roles?: string[];
                     /** @description a disabled client gets no tokens */
                     enabled?: boolean;
+                    /**
+                     * @example {
+                     *       "type": "secret",
+                     *       "expiresAt": "2027-06-30T00:00:00Z"
+                     *     }
+                     */
+                    credential?: {
+                        /**
+                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`.
+                         * @enum {string}
+                         */
+                        type: "secret" | "private-key-jwt";
+                        /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
+                        expiresAt?: string | null;
+                        jwks?: {
+                            keys: ({
+                                kty: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } | null;
+                        /** @description private-key-jwt: an https URL of a public JWK Set that Keycloak fetches (a public host) */
+                        jwksUrl?: string | null;
+                        /** @description read-only: ignored */
+                        keys?: {
+                            kid: string;
+                            kty: string;
+                            alg: string | null;
+                            /** @description RFC 7638 JWK thumbprint (SHA-256, base64url) */
+                            thumbprint: string;
+                        }[];
+                    };
+                    tokenSettings?: {
+                        /** @description seconds an access token issued to the client lives: 60 up to the realm's own access-token lifespan; null: the realm's */
+                        accessTokenLifetimeSeconds: number | null;
+                        /** @description Keycloak issues only DPoP-bound access tokens (RFC 9449): a token request without a DPoP proof is refused */
+                        requireDpop: boolean;
+                    };
                 };
             };
         };
@@ -678,7 +785,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description client-id-taken or limit-reached */
+            /** @description client-id-taken, limit-reached, or (secret operations) credential-not-secret */
             409: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
@@ -923,21 +1030,69 @@ export interface operations {
                     roles: string[];
                     /** @description a disabled client gets no tokens */
                     enabled: boolean;
+                    /**
+                     * @example {
+                     *       "type": "secret",
+                     *       "expiresAt": "2027-06-30T00:00:00Z"
+                     *     }
+                     */
+                    credential?: {
+                        /**
+                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`.
+                         * @enum {string}
+                         */
+                        type: "secret" | "private-key-jwt";
+                        /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
+                        expiresAt?: string | null;
+                        jwks?: {
+                            keys: ({
+                                kty: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } | null;
+                        /** @description private-key-jwt: an https URL of a public JWK Set that Keycloak fetches (a public host) */
+                        jwksUrl?: string | null;
+                        /** @description read-only: ignored */
+                        keys?: {
+                            kid: string;
+                            kty: string;
+                            alg: string | null;
+                            /** @description RFC 7638 JWK thumbprint (SHA-256, base64url) */
+                            thumbprint: string;
+                        }[];
+                    };
+                    tokenSettings?: {
+                        /** @description seconds an access token issued to the client lives: 60 up to the realm's own access-token lifespan; null: the realm's */
+                        accessTokenLifetimeSeconds: number | null;
+                        /** @description Keycloak issues only DPoP-bound access tokens (RFC 9449): a token request without a DPoP proof is refused */
+                        requireDpop: boolean;
+                    };
+                    /** @description read-only: ignored */
+                    accountId?: string | null;
+                    /** @description read-only: ignored */
+                    createdAt?: string | null;
+                    /** @description read-only: ignored */
+                    lastUsedAt?: string | null;
+                    /** @description read-only: ignored */
+                    previousSecretExpiresAt?: string | null;
                 };
             };
         };
         responses: {
-            /** @description The client as stored */
+            /** @description The client as stored; with `secret` (and Cache-Control: no-store) when the credential was switched to a secret */
             200: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
                     "x-request-id"?: string;
                     /** @description Weak ETag of the resource as answered; send it back in If-Match */
                     etag?: string;
+                    /** @description `no-store`: the answer carries a secret */
+                    "cache-control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiClient"];
+                    "application/json": components["schemas"]["ApiClientWithSecret"];
                 };
             };
             /** @description Bad request: validation-failed or client-id-immutable */
@@ -1240,6 +1395,45 @@ export interface operations {
                     scopes?: string[] | null;
                     roles?: string[] | null;
                     enabled?: boolean | null;
+                    credential?: {
+                        /**
+                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`.
+                         * @enum {string}
+                         */
+                        type: "secret" | "private-key-jwt";
+                        /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
+                        expiresAt?: string | null;
+                        jwks?: {
+                            keys: ({
+                                kty: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } | null;
+                        /** @description private-key-jwt: an https URL of a public JWK Set that Keycloak fetches (a public host) */
+                        jwksUrl?: string | null;
+                        /** @description read-only: ignored */
+                        keys?: {
+                            kid: string;
+                            kty: string;
+                            alg: string | null;
+                            /** @description RFC 7638 JWK thumbprint (SHA-256, base64url) */
+                            thumbprint: string;
+                        }[];
+                    } | null;
+                    tokenSettings?: {
+                        /** @description seconds an access token issued to the client lives: 60 up to the realm's own access-token lifespan; null: the realm's */
+                        accessTokenLifetimeSeconds?: number | null;
+                        requireDpop?: boolean | null;
+                    } | null;
+                    /** @description read-only: ignored */
+                    accountId?: string | null;
+                    /** @description read-only: ignored */
+                    createdAt?: string | null;
+                    /** @description read-only: ignored */
+                    lastUsedAt?: string | null;
+                    /** @description read-only: ignored */
+                    previousSecretExpiresAt?: string | null;
                 };
                 /**
                  * @example {
@@ -1278,21 +1472,62 @@ export interface operations {
                     scopes?: string[] | null;
                     roles?: string[] | null;
                     enabled?: boolean | null;
+                    credential?: {
+                        /**
+                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`.
+                         * @enum {string}
+                         */
+                        type: "secret" | "private-key-jwt";
+                        /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
+                        expiresAt?: string | null;
+                        jwks?: {
+                            keys: ({
+                                kty: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } | null;
+                        /** @description private-key-jwt: an https URL of a public JWK Set that Keycloak fetches (a public host) */
+                        jwksUrl?: string | null;
+                        /** @description read-only: ignored */
+                        keys?: {
+                            kid: string;
+                            kty: string;
+                            alg: string | null;
+                            /** @description RFC 7638 JWK thumbprint (SHA-256, base64url) */
+                            thumbprint: string;
+                        }[];
+                    } | null;
+                    tokenSettings?: {
+                        /** @description seconds an access token issued to the client lives: 60 up to the realm's own access-token lifespan; null: the realm's */
+                        accessTokenLifetimeSeconds?: number | null;
+                        requireDpop?: boolean | null;
+                    } | null;
+                    /** @description read-only: ignored */
+                    accountId?: string | null;
+                    /** @description read-only: ignored */
+                    createdAt?: string | null;
+                    /** @description read-only: ignored */
+                    lastUsedAt?: string | null;
+                    /** @description read-only: ignored */
+                    previousSecretExpiresAt?: string | null;
                 };
             };
         };
         responses: {
-            /** @description The client as stored */
+            /** @description The client as stored; with `secret` (and Cache-Control: no-store) when the credential was switched to a secret */
             200: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
                     "x-request-id"?: string;
                     /** @description Weak ETag of the resource as answered; send it back in If-Match */
                     etag?: string;
+                    /** @description `no-store`: the answer carries a secret */
+                    "cache-control"?: "no-store";
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiClient"];
+                    "application/json": components["schemas"]["ApiClientWithSecret"];
                 };
             };
             /** @description Bad request: validation-failed or client-id-immutable */
@@ -1619,6 +1854,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description client-id-taken, limit-reached, or (secret operations) credential-not-secret */
+            409: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description rate-limited, with Retry-After */
             429: {
                 headers: {
@@ -1681,6 +1927,8 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description when Keycloak stops accepting the new secret: in the future, and at most the account's maximum secret lifetime from now; left out or null: now + that maximum, or never when the account has none */
+                    expiresAt?: string | null;
                     /**
                      * @description how long Keycloak keeps accepting the previous secret, in seconds (0 to 604800); 0: refused at once
                      * @default 0
@@ -1740,6 +1988,17 @@ export interface operations {
             };
             /** @description not-found */
             404: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description client-id-taken, limit-reached, or (secret operations) credential-not-secret */
+            409: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
                     "x-request-id"?: string;
@@ -1882,6 +2141,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description client-id-taken, limit-reached, or (secret operations) credential-not-secret */
+            409: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description rate-limited, with Retry-After */
             429: {
                 headers: {
@@ -1988,6 +2258,17 @@ export interface operations {
             };
             /** @description not-found */
             404: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description client-id-taken, limit-reached, or (secret operations) credential-not-secret */
+            409: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
                     "x-request-id"?: string;
@@ -2148,6 +2429,8 @@ export interface operations {
                 "application/json": {
                     /** @description the account’s own limit; null returns the account to the configured default */
                     maxApiClients: number | null;
+                    /** @description the account's own maximum secret lifetime in days; null returns it to the configured default (DEFAULT_MAX_SECRET_LIFETIME_DAYS); left out: unchanged. Secrets that exist keep their expiry */
+                    maxSecretLifetimeDays?: number | null;
                 };
             };
         };

@@ -32,6 +32,7 @@ import {
   toClientRepresentation,
 } from '../resource/mapping.js';
 import type { ApiClientConfig, ApiClientFields } from '../resource/schema.js';
+import { expiresAtOf, expiryAttributeOf, SECRET_EXPIRATION_ATTRIBUTE } from '../resource/secret-expiry.js';
 import { type Lease, LeaseExpiredError } from './account-lock.js';
 
 /**
@@ -64,6 +65,47 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       await gateway.removeDefaultScope(id, scope.id as string);
     for (const scope of optional.filter((s) => s.name === OFFLINE_ACCESS_SCOPE && s.id))
       await gateway.removeOptionalScope(id, scope.id as string);
+  }
+
+  /**
+   * What a credential change needs besides the representation, so that the old credential stops
+   * working at once (SPEC §2):
+   * - a switch to a key pair replaces the secret with one nobody is told (Keycloak's client-jwt
+   *   refuses client_secret anyway; a switch back must not revive the old one), no grace;
+   * - a switch to a secret makes a new one (answered once), with the expiry asked for (a
+   *   regenerate resets it);
+   * - a secret client whose secret had expired: Keycloak's rotation executor rotated it on this
+   *   update (ClientSecretRotationExecutor, "expired" on UPDATED) and accepts the expired secret
+   *   again as the rotated one: that is ended at once, and the expiry written again.
+   * Answers the new secret when the credential became a secret.
+   */
+  async function replaceSecret(
+    loaded: Loaded,
+    before: ApiClientConfig,
+    fields: ApiClientFields,
+  ): Promise<string | undefined> {
+    const switched = before.credential.type !== fields.credential.type;
+    const expiry = fields.credential.type === 'secret' ? fields.credential.expiresAt : null;
+    const writeExpiry = () =>
+      gateway.update(loaded.id, { attributes: { [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(expiry) } });
+    if (switched) {
+      const secret = await gateway.regenerateSecret(loaded.id);
+      await gateway.endRotatedSecret(loaded.id);
+      await writeExpiry();
+      return fields.credential.type === 'secret' ? secret : undefined;
+    }
+    const expiredBefore = expiresAtOf(loaded.rep.attributes as Record<string, unknown> | undefined);
+    const stillExpired = expiry !== null && Date.parse(expiry) <= Date.now();
+    if (expiredBefore && Date.parse(expiredBefore) <= Date.now() && stillExpired) {
+      // The secret Keycloak made on this update expires within the second (an expiry already
+      // past would make the next update rotate again), and the expired one is refused again.
+      const thisSecond = new Date(Math.ceil(Date.now() / 1000) * 1000).toISOString();
+      await gateway.update(loaded.id, {
+        attributes: { [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(thisSecond) },
+      });
+      await gateway.endRotatedSecret(loaded.id);
+    }
+    return undefined;
   }
 
   /** Removes what a failed create left, found by id or, when Keycloak's answer was lost, by clientId. */
@@ -192,7 +234,7 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       catalogue: Catalogue,
       /** The account lock's lease: an unknown outcome is settled while it is held. */
       lease: Lease,
-    ): Promise<{ id: string; secret: string }> {
+    ): Promise<{ id: string; secret: string | undefined }> {
       let id: string;
       const sentAt = lease.now();
       try {
@@ -208,7 +250,9 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
         // Undone by removing the client: its scope mappings and service account go with it.
         const script = plan.rep.serviceAccountsEnabled === true;
         await roleAssignment.apply(id, { held: [], roles, script, wasScript: false }, catalogue, []);
-        // No half-done work: a client whose secret nobody got goes again.
+        // No half-done work: a client whose secret nobody got goes again. A key-pair client's
+        // secret is never shown (JWTClientAuthenticator does not take it).
+        if (plan.rep.clientAuthenticatorType !== 'client-secret') return { id, secret: undefined };
         return { id, secret: await gateway.getSecret(id) };
       } catch (error) {
         return undoCreate(plan, accountId, id, error);
@@ -232,7 +276,7 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
        * was written is undone while the lease lasts, and nothing is written after it.
        */
       beforeWrite: (what: string) => void = () => {},
-    ): Promise<ApiClientConfig> {
+    ): Promise<{ client: ApiClientConfig; secret?: string }> {
       const createdAt = before.createdAt ?? createdAtIfMissing;
       const rep = toClientRepresentation(before.clientId, accountId, createdAt, fields);
       const toAdd = fields.scopes.filter((scope) => !before.scopes.includes(scope));
@@ -244,6 +288,7 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       const added: string[] = [];
       const removed: string[] = [];
       const undoRoles: UndoSteps = [];
+      let secret: string | undefined;
       try {
         for (const scope of toAdd) {
           beforeWrite(`adding ${scope}`);
@@ -264,6 +309,8 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
         beforeWrite(`the roles of ${before.clientId}`);
         await roleAssignment.apply(loaded.id, change, catalogue, undoRoles);
         await removeOfflineAccess(loaded.id, loaded.rep);
+        beforeWrite(`the credential of ${before.clientId}`);
+        secret = await replaceSecret(loaded, before, fields);
       } catch (error) {
         try {
           // Undo in reverse: roles, scopes, then the representation as it was; each write only
@@ -305,11 +352,12 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       const defaultScopes = new Set(loaded.rep.defaultClientScopes ?? []);
       for (const scope of toAdd) defaultScopes.add(scope);
       for (const scope of toRemove) defaultScopes.delete(scope);
-      return fromClientRepresentation(
+      const client = fromClientRepresentation(
         { ...loaded.rep, ...rep, defaultClientScopes: [...defaultScopes] },
         catalogue.names,
         fields.roles,
       );
+      return secret === undefined || fields.credential.type !== 'secret' ? { client } : { client, secret };
     },
   };
 }

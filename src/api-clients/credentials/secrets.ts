@@ -21,10 +21,22 @@
 //
 // Invalidate also revokes the tokens issued so far: Keycloak refuses at introspection and refresh
 // a token whose `iat` is before the client's `notBefore` (TokenManager), in whole seconds.
+//
+// Each regenerate resets the new secret's expiry (Keycloak's doing, resource/secret-expiry.ts): the
+// service writes the one it wants right after, in the same write as the grace period's end.
+// A client whose credential is not a secret has none of these operations (credential-not-secret).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientsGateway } from '../../keycloak/clients-gateway.js';
-import type { Directory } from '../access/directory.js';
-import { SECRET_ROTATION_ATTRIBUTE } from '../resource/mapping.js';
+import { ProblemError } from '../../lib/problem.js';
+import type { Directory, Loaded } from '../access/directory.js';
+import { AUTHENTICATOR, SECRET_ROTATION_ATTRIBUTE } from '../resource/mapping.js';
+import {
+  type ExpiryPolicy,
+  expiresAtErrors,
+  expiresAtOf,
+  expiryAttributeOf,
+  SECRET_EXPIRATION_ATTRIBUTE,
+} from '../resource/secret-expiry.js';
 
 /** Keycloak's attributes of a rotated-out secret (org.keycloak.models.ClientSecretConstants). */
 export const ROTATED_SECRET_ATTRIBUTE = 'client.secret.rotated';
@@ -34,10 +46,24 @@ export interface Rotation {
   secret: string;
   /** When Keycloak stops accepting the previous secret; null when it already refuses it. */
   previousSecretExpiresAt: string | null;
+  /** When Keycloak stops accepting the new secret; null: never. */
+  expiresAt: string | null;
 }
 
 export interface SecretsOptions {
   now: () => Date;
+  /** The account's maximum secret lifetime in days (null: none). */
+  maxLifetimeOf: (accountId: string) => Promise<number | null>;
+}
+
+/** 409 credential-not-secret for a client whose credential is a key pair. */
+export function assertSecretCredential(loaded: Loaded, clientId: string): void {
+  if (loaded.rep.clientAuthenticatorType === AUTHENTICATOR['private-key-jwt']) {
+    throw new ProblemError(
+      'credential-not-secret',
+      `${clientId} proves itself with a private key (private-key-jwt): it has no secret. Change its credential to type "secret" to give it one`,
+    );
+  }
 }
 
 const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
@@ -56,41 +82,84 @@ export function previousSecretExpiry(
   return new Date((expiry + 1) * 1000).toISOString();
 }
 
+const expiresAtOfPolicy = (policy: ExpiryPolicy): string | null =>
+  policy.maxSecretLifetimeDays === null
+    ? null
+    : new Date(policy.now.getTime() + policy.maxSecretLifetimeDays * 86_400_000).toISOString();
+
 export function createSecrets(gateway: ClientsGateway, directory: Directory, options: SecretsOptions) {
   /**
-   * A client the policy must cover before it rotates: clients created before the marker get it now
-   * (one write), so that a grace period asked for is a grace period given.
+   * A secret client the policy covers, loaded: clients created before the marker get it now (one
+   * write), so that a grace period asked for is a grace period given and an expiry is enforced.
    */
-  async function coveredClientId(accountId: string, clientId: string): Promise<string> {
-    const { id, rep } = await directory.load(accountId, clientId);
-    if ((rep.attributes as Record<string, unknown> | undefined)?.[SECRET_ROTATION_ATTRIBUTE] !== 'true') {
-      await gateway.update(id, { attributes: { [SECRET_ROTATION_ATTRIBUTE]: 'true' } });
+  async function cover(loaded: Loaded): Promise<Loaded> {
+    if (
+      (loaded.rep.attributes as Record<string, unknown> | undefined)?.[SECRET_ROTATION_ATTRIBUTE] !== 'true'
+    ) {
+      await gateway.update(loaded.id, { attributes: { [SECRET_ROTATION_ATTRIBUTE]: 'true' } });
     }
-    return id;
+    return loaded;
   }
 
   return {
-    /** A new secret; the previous one accepted `gracePeriodSeconds` longer (0: refused at once). */
-    async regenerate(accountId: string, clientId: string, gracePeriodSeconds: number): Promise<Rotation> {
-      if (gracePeriodSeconds === 0) {
-        return directory.withId(accountId, clientId, async (id) => {
-          const secret = await gateway.regenerateSecret(id);
-          await gateway.endRotatedSecret(id);
-          return { secret, previousSecretExpiresAt: null };
+    /**
+     * A new secret expiring at `expiresAt` (none given: now + the account's maximum, or never);
+     * the previous one accepted `gracePeriodSeconds` longer (0: refused at once). A refused
+     * request (an expiry in the past or beyond the maximum, a key-pair client) writes nothing.
+     */
+    async regenerate(
+      accountId: string,
+      clientId: string,
+      gracePeriodSeconds: number,
+      requestedExpiresAt?: string | null,
+    ): Promise<Rotation> {
+      const loaded = await directory.load(accountId, clientId);
+      assertSecretCredential(loaded, clientId);
+      const policy: ExpiryPolicy = {
+        now: options.now(),
+        maxSecretLifetimeDays: await options.maxLifetimeOf(accountId),
+      };
+      const errors = expiresAtErrors(requestedExpiresAt, policy, '/expiresAt');
+      if (errors.length > 0) {
+        throw new ProblemError('validation-failed', `${errors.length} field(s) failed validation`, {
+          errors,
         });
       }
-      const id = await coveredClientId(accountId, clientId);
+      const expiresAt = requestedExpiresAt
+        ? new Date(Date.parse(requestedExpiresAt)).toISOString()
+        : (expiresAtOfPolicy(policy) ?? null);
+      const { id } = await cover(loaded);
       const secret = await gateway.regenerateSecret(id);
+      const expiry = { [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(expiresAt) };
+      if (gracePeriodSeconds === 0) {
+        await gateway.endRotatedSecret(id);
+        await gateway.update(id, { attributes: expiry });
+        return { secret, previousSecretExpiresAt: null, expiresAt };
+      }
       const lastAcceptedSecond = epochSeconds(options.now()) + gracePeriodSeconds - 1;
       await gateway.update(id, {
-        attributes: { [ROTATED_SECRET_EXPIRATION_ATTRIBUTE]: String(lastAcceptedSecond) },
+        attributes: { ...expiry, [ROTATED_SECRET_EXPIRATION_ATTRIBUTE]: String(lastAcceptedSecond) },
       });
-      return { secret, previousSecretExpiresAt: new Date((lastAcceptedSecond + 1) * 1000).toISOString() };
+      return {
+        secret,
+        previousSecretExpiresAt: new Date((lastAcceptedSecond + 1) * 1000).toISOString(),
+        expiresAt,
+      };
+    },
+
+    /** The current secret (reveal). */
+    async reveal(accountId: string, clientId: string): Promise<string> {
+      const loaded = await directory.load(accountId, clientId);
+      assertSecretCredential(loaded, clientId);
+      return gateway.getSecret(loaded.id);
     },
 
     /** Keycloak refuses the rotated-out secret from now on (also fine when there is none). */
-    endGracePeriod: (accountId: string, clientId: string): Promise<void> =>
-      directory.withId(accountId, clientId, (id) => gateway.endRotatedSecret(id)),
+    async endGracePeriod(accountId: string, clientId: string): Promise<void> {
+      const loaded = await directory.load(accountId, clientId);
+      assertSecretCredential(loaded, clientId);
+      await gateway.endRotatedSecret(loaded.id);
+    },
 
     /**
      * A new secret with no grace, and every token issued so far revoked: the client's notBefore
@@ -98,9 +167,22 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
      * token asked for with the new secret after the answer is valid and none from before is.
      */
     async invalidate(accountId: string, clientId: string): Promise<string> {
+      const loaded = await directory.load(accountId, clientId);
+      assertSecretCredential(loaded, clientId);
+      // the new secret keeps the expiry the old one had (a new secret is no reason to live longer);
+      // one already past gives way to the account's policy, as on a regenerate
+      const had = expiresAtOf(loaded.rep.attributes as Record<string, unknown> | undefined);
+      const policy: ExpiryPolicy = {
+        now: options.now(),
+        maxSecretLifetimeDays: await options.maxLifetimeOf(accountId),
+      };
+      const expiresAt = had && Date.parse(had) > policy.now.getTime() ? had : expiresAtOfPolicy(policy);
       return directory.withId(accountId, clientId, async (id) => {
         const secret = await gateway.regenerateSecret(id);
         await gateway.endRotatedSecret(id);
+        await gateway.update(id, {
+          attributes: { [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(expiresAt) },
+        });
         const notBefore = epochSeconds(options.now()) + 1;
         await gateway.update(id, { notBefore });
         const wait = notBefore * 1000 - options.now().getTime();

@@ -49,6 +49,11 @@ export function keycloakCalledUrls(fields: ApiClientFields): [pointer: string, u
   const urls: [string, string | null | undefined][] = [
     ['/adminUrl', fields.adminUrl],
     ['/backchannelLogout/url', fields.backchannelLogout?.url],
+    // Keycloak fetches a private-key-jwt client's keys from it (JWTClientAuthenticator)
+    [
+      '/credential/jwksUrl',
+      fields.credential?.type === 'private-key-jwt' ? fields.credential.jwksUrl : undefined,
+    ],
   ];
   return urls.filter((entry): entry is [string, string] => typeof entry[1] === 'string');
 }

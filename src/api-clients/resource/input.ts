@@ -5,7 +5,17 @@
 import { type FieldError, PATTERN_REASON, ProblemError } from '../../lib/problem.js';
 import { DEFAULT_FIELDS } from './mapping.js';
 import { apiClientErrors, normaliseFields, type RuleContext } from './rules.js';
-import type { ApiClientFields, CapabilityType } from './schema.js';
+import {
+  type ApiClientFields,
+  type CapabilityType,
+  CREDENTIAL_TYPES,
+  type CredentialFields,
+  type CredentialType,
+  type Jwks,
+  READ_ONLY_MEMBERS,
+} from './schema.js';
+
+const readOnly = new Set<string>(READ_ONLY_MEMBERS);
 
 /** A request body, read once: no type here claims it is valid. */
 export interface BodyInput {
@@ -24,7 +34,7 @@ export function readBody(raw: unknown, schemaErrors: FieldError[]): BodyInput {
   const body = isObject(raw) ? raw : {};
   return {
     clientId: typeof body.clientId === 'string' ? body.clientId : undefined,
-    errors: schemaErrors,
+    errors: [...schemaErrors, ...credentialShapeErrors(body.credential)],
     over: (base) =>
       normaliseFields(schemaErrors.length > 0 ? lenientFields(raw, base) : mergePatch(base, body)),
   };
@@ -38,14 +48,66 @@ export function readBody(raw: unknown, schemaErrors: FieldError[]): BodyInput {
 export function mergePatch(base: ApiClientFields, body: Record<string, unknown>): ApiClientFields {
   const merged: Record<string, unknown> = { ...base };
   for (const [name, value] of Object.entries(body) as [keyof ApiClientFields | 'clientId', unknown][]) {
-    if (name === 'clientId' || value === undefined) continue;
+    if (name === 'clientId' || readOnly.has(name) || value === undefined) continue;
     if (value === null)
       merged[name] = name === 'capabilityTypes' ? base.capabilityTypes : DEFAULT_FIELDS[name];
     else if (name === 'backchannelLogout')
       merged[name] = mergeBackchannel(base, value as Record<string, unknown>);
-    else merged[name] = value;
+    else if (name === 'credential')
+      merged[name] = mergeCredential(base.credential, value as Record<string, unknown>);
+    else if (name === 'tokenSettings') {
+      const changes = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+      merged[name] = {
+        ...base.tokenSettings,
+        ...Object.fromEntries(
+          changes.map(([key, v]) => [key, v === null && key === 'requireDpop' ? false : v]),
+        ),
+      };
+    } else merged[name] = value;
   }
   return merged as ApiClientFields;
+}
+
+/**
+ * A credential over the current one: the same type merges member by member (an absent member
+ * stays); another type starts afresh (a switch). Giving one source of keys replaces the other.
+ */
+export function mergeCredential(base: CredentialFields, patch: Record<string, unknown>): CredentialFields {
+  const type = (CREDENTIAL_TYPES as readonly unknown[]).includes(patch.type)
+    ? (patch.type as CredentialType)
+    : base.type;
+  if (type === 'secret') {
+    const kept = base.type === 'secret' ? base.expiresAt : null;
+    return { type, expiresAt: patch.expiresAt === undefined ? kept : (patch.expiresAt as string | null) };
+  }
+  const before = base.type === 'private-key-jwt' ? base : { jwks: null, jwksUrl: null };
+  const jwks = patch.jwks === undefined ? (patch.jwksUrl ? null : before.jwks) : (patch.jwks as Jwks | null);
+  const jwksUrl =
+    patch.jwksUrl === undefined ? (patch.jwks ? null : before.jwksUrl) : (patch.jwksUrl as string | null);
+  return { type, jwks: isObject(jwks) && Array.isArray(jwks.keys) ? jwks : null, jwksUrl };
+}
+
+/** Members that do not belong to the credential's type: refused, each with its pointer. */
+function credentialShapeErrors(credential: unknown): FieldError[] {
+  if (!isObject(credential)) return [];
+  const error = (member: string, reason: string): FieldError => ({
+    pointer: `/credential/${member}`,
+    in: 'body',
+    reason,
+  });
+  if (credential.type === 'secret') {
+    return ['jwks', 'jwksUrl']
+      .filter((member) => credential[member] !== undefined && credential[member] !== null)
+      .map((member) => error(member, 'only a private-key-jwt credential has public keys'));
+  }
+  if (
+    credential.type === 'private-key-jwt' &&
+    credential.expiresAt !== undefined &&
+    credential.expiresAt !== null
+  ) {
+    return [error('expiresAt', 'only a secret expires: a key pair is replaced by rotating its keys')];
+  }
+  return [];
 }
 
 function mergeBackchannel(
@@ -102,6 +164,36 @@ export function lenientFields(raw: unknown, base: ApiClientFields): ApiClientFie
     scopes: list('scopes', base.scopes),
     roles: list('roles', base.roles),
     enabled: typeof body.enabled === 'boolean' ? body.enabled : base.enabled,
+    credential: isObject(body.credential)
+      ? mergeCredential(base.credential, {
+          ...body.credential,
+          expiresAt:
+            typeof body.credential.expiresAt === 'string' &&
+            !Number.isNaN(Date.parse(body.credential.expiresAt))
+              ? body.credential.expiresAt
+              : undefined,
+          jwks:
+            isObject(body.credential.jwks) &&
+            Array.isArray(body.credential.jwks.keys) &&
+            body.credential.jwks.keys.every(isObject)
+              ? body.credential.jwks
+              : undefined,
+          jwksUrl: typeof body.credential.jwksUrl === 'string' ? body.credential.jwksUrl : undefined,
+        })
+      : base.credential,
+    tokenSettings: isObject(body.tokenSettings)
+      ? {
+          accessTokenLifetimeSeconds:
+            typeof body.tokenSettings.accessTokenLifetimeSeconds === 'number' ||
+            body.tokenSettings.accessTokenLifetimeSeconds === null
+              ? (body.tokenSettings.accessTokenLifetimeSeconds as number | null)
+              : base.tokenSettings.accessTokenLifetimeSeconds,
+          requireDpop:
+            typeof body.tokenSettings.requireDpop === 'boolean'
+              ? body.tokenSettings.requireDpop
+              : base.tokenSettings.requireDpop,
+        }
+      : base.tokenSettings,
   };
 }
 

@@ -3,7 +3,18 @@
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type { Catalogue, RealmDefaults } from '../access/catalogue.js';
 import { ACCOUNT_ATTRIBUTE } from '../access/ownership.js';
-import type { ApiClientConfig, ApiClientFields, ApiClientSummary, CapabilityType } from './schema.js';
+import { keyInfoOf, signingAlgOf, storedJwks } from './jwks.js';
+import type {
+  ApiClientConfig,
+  ApiClientFields,
+  ApiClientSummary,
+  CapabilityType,
+  CredentialFields,
+  CredentialView,
+  Jwks,
+  TokenSettings,
+} from './schema.js';
+import { expiresAtOf, expiryAttributeOf, SECRET_EXPIRATION_ATTRIBUTE } from './secret-expiry.js';
 
 export { ACCOUNT_ATTRIBUTE };
 /** Keycloak keeps no creation time; the service writes one on create. */
@@ -29,14 +40,24 @@ export const BACKCHANNEL_REVOKE_ATTRIBUTE = 'backchannel.logout.revoke.offline.t
  */
 export const NO_POST_LOGOUT_URIS = '-';
 const URI_SEPARATOR = '##';
+/** Keycloak's client authenticators (clientAuthenticatorType) for each credential type. */
+export const AUTHENTICATOR = { secret: 'client-secret', 'private-key-jwt': 'client-jwt' } as const;
+/** Keycloak's attributes of client-jwt (OIDCConfigAttributes, OIDCAdvancedConfigWrapper). */
+export const USE_JWKS_STRING_ATTRIBUTE = 'use.jwks.string';
+export const JWKS_STRING_ATTRIBUTE = 'jwks.string';
+export const USE_JWKS_URL_ATTRIBUTE = 'use.jwks.url';
+export const JWKS_URL_ATTRIBUTE = 'jwks.url';
+export const SIGNING_ALG_ATTRIBUTE = 'token.endpoint.auth.signing.alg';
+/** Keycloak's token settings of a client: "" means the realm's lifespan. */
+export const ACCESS_TOKEN_LIFESPAN_ATTRIBUTE = 'access.token.lifespan';
+export const DPOP_ATTRIBUTE = 'dpop.bound.access.tokens';
 
 export type { ClientRepresentation };
 
-/** The fields Keycloak must have on every client the service manages. */
+/** The fields Keycloak must have on every client the service manages (the authenticator follows `credential`). */
 export const FIXED_CLIENT_SETTINGS = {
   protocol: 'openid-connect',
   publicClient: false,
-  clientAuthenticatorType: 'client-secret',
   implicitFlowEnabled: false,
   directAccessGrantsEnabled: false,
   frontchannelLogout: false,
@@ -92,7 +113,34 @@ export function toClientRepresentation(
       [BACKCHANNEL_URL_ATTRIBUTE]: backchannel?.url ?? '',
       [BACKCHANNEL_SESSION_ATTRIBUTE]: String(backchannel?.sessionRequired ?? false),
       [BACKCHANNEL_REVOKE_ATTRIBUTE]: String(backchannel?.revokeOfflineSessions ?? false),
+      ...credentialAttributes(fields.credential),
+      [ACCESS_TOKEN_LIFESPAN_ATTRIBUTE]:
+        fields.tokenSettings.accessTokenLifetimeSeconds === null
+          ? ''
+          : String(fields.tokenSettings.accessTokenLifetimeSeconds),
+      [DPOP_ATTRIBUTE]: String(fields.tokenSettings.requireDpop),
     },
+    clientAuthenticatorType: AUTHENTICATOR[fields.credential.type],
+  };
+}
+
+/**
+ * Every attribute of both credential types, each time: Keycloak keeps attributes an update does
+ * not name, and a key left behind after a switch would still be trusted. A private-key-jwt client
+ * keeps a secret in Keycloak that JWTClientAuthenticator never asks for (writes.ts replaces it on a
+ * switch); its expiry is written as "never" so that no update finds it expired and rotates it.
+ */
+function credentialAttributes(credential: CredentialFields): Record<string, string> {
+  const jwt = credential.type === 'private-key-jwt' ? credential : undefined;
+  return {
+    [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(
+      credential.type === 'secret' ? credential.expiresAt : null,
+    ),
+    [USE_JWKS_STRING_ATTRIBUTE]: String(!!jwt?.jwks),
+    [JWKS_STRING_ATTRIBUTE]: jwt?.jwks ? JSON.stringify(storedJwks(jwt.jwks)) : '',
+    [USE_JWKS_URL_ATTRIBUTE]: String(!!jwt?.jwksUrl),
+    [JWKS_URL_ATTRIBUTE]: jwt?.jwksUrl ?? '',
+    [SIGNING_ALG_ATTRIBUTE]: jwt?.jwks ? signingAlgOf(jwt.jwks) : '',
   };
 }
 
@@ -181,6 +229,42 @@ export const rolesOf = (roleScope: readonly { name?: string }[]): string[] =>
     .filter((name): name is string => !!name)
     .sort();
 
+function jwksOf(rep: ClientRepresentation): Jwks | null {
+  if (attribute(rep, USE_JWKS_STRING_ATTRIBUTE) !== 'true') return null;
+  try {
+    const parsed = JSON.parse(attribute(rep, JWKS_STRING_ATTRIBUTE) ?? '') as Jwks;
+    return Array.isArray(parsed?.keys) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+export function credentialOf(rep: ClientRepresentation): CredentialView {
+  if (rep.clientAuthenticatorType === AUTHENTICATOR['private-key-jwt']) {
+    const jwks = jwksOf(rep);
+    const jwksUrl =
+      attribute(rep, USE_JWKS_URL_ATTRIBUTE) === 'true'
+        ? textOrNull(attribute(rep, JWKS_URL_ATTRIBUTE))
+        : null;
+    return { type: 'private-key-jwt', jwks, jwksUrl, keys: keyInfoOf(jwks) };
+  }
+  return { type: 'secret', expiresAt: expiresAtOf(rep.attributes as Record<string, unknown> | undefined) };
+}
+
+function tokenSettingsOf(rep: ClientRepresentation): TokenSettings {
+  const lifespan = Number(attribute(rep, ACCESS_TOKEN_LIFESPAN_ATTRIBUTE) || Number.NaN);
+  return {
+    accessTokenLifetimeSeconds: Number.isInteger(lifespan) && lifespan > 0 ? lifespan : null,
+    requireDpop: attribute(rep, DPOP_ATTRIBUTE) === 'true',
+  };
+}
+
+/** The credential as a body gives it back (`keys` is what answers add). */
+export function credentialFieldsOf(view: CredentialView): CredentialFields {
+  if (view.type === 'secret') return { type: 'secret', expiresAt: view.expiresAt };
+  return { type: 'private-key-jwt', jwks: view.jwks, jwksUrl: view.jwksUrl };
+}
+
 /**
  * The client's configuration. Keycloak's attributes are read one by one, never passed through:
  * they hold the rotated-out secret in plain text (client.secret.rotated).
@@ -213,12 +297,15 @@ export function fromClientRepresentation(
     scopes: catalogueScopesOf(rep, catalogue),
     roles: [...roles].sort(),
     enabled: rep.enabled ?? true,
+    credential: credentialOf(rep),
+    tokenSettings: tokenSettingsOf(rep),
     createdAt: textOrNull(attribute(rep, CREATED_AT_ATTRIBUTE)),
   };
 }
 
 export function toSummary(client: ApiClientConfig, lastUsedAt: string | null = null): ApiClientSummary {
   const { clientId, displayName, description, capabilityTypes, scopes, roles, enabled, createdAt } = client;
+  const { credential } = client;
   return {
     clientId,
     displayName,
@@ -229,6 +316,10 @@ export function toSummary(client: ApiClientConfig, lastUsedAt: string | null = n
     enabled,
     createdAt,
     lastUsedAt,
+    credential: {
+      type: credential.type,
+      expiresAt: credential.type === 'secret' ? credential.expiresAt : null,
+    },
   };
 }
 
@@ -240,12 +331,14 @@ export function fieldsOf(client: ApiClientConfig): ApiClientFields {
     createdAt: _t,
     ...fields
   } = client as ApiClientConfig & Partial<Record<'lastUsedAt' | 'previousSecretExpiresAt', unknown>>;
-  const { lastUsedAt: _u, previousSecretExpiresAt: _p, ...editable } = fields;
-  return editable;
+  const { lastUsedAt: _u, previousSecretExpiresAt: _p, credential, ...editable } = fields;
+  return { ...editable, credential: credentialFieldsOf(credential) };
 }
 
 /** Defaults for fields a create leaves out. */
-export const DEFAULT_FIELDS: Omit<ApiClientFields, 'capabilityTypes'> = {
+export const DEFAULT_FIELDS: Omit<ApiClientFields, 'capabilityTypes' | 'credential'> & {
+  credential: { type: 'secret'; expiresAt: string | null };
+} = {
   displayName: null,
   description: null,
   rootUrl: null,
@@ -258,4 +351,6 @@ export const DEFAULT_FIELDS: Omit<ApiClientFields, 'capabilityTypes'> = {
   scopes: [],
   roles: [],
   enabled: true,
+  credential: { type: 'secret', expiresAt: null },
+  tokenSettings: { accessTokenLifetimeSeconds: null, requireDpop: false },
 };

@@ -3,7 +3,15 @@
 // Keycloak would accept without honouring it (a redirect URI on a client with no browser flow,
 // a path with no rootUrl to resolve it against, a fragment, a wildcard in the middle).
 import type { FieldError } from '../../lib/problem.js';
-import { type ApiClientFields, CLIENT_ID_SUFFIX_PATTERN, MAX_TEXT } from './schema.js';
+import { jwksErrors } from './jwks.js';
+import {
+  type ApiClientFields,
+  CLIENT_ID_SUFFIX_PATTERN,
+  type CredentialFields,
+  MAX_TEXT,
+  MIN_ACCESS_TOKEN_LIFETIME,
+} from './schema.js';
+import { type ExpiryPolicy, expiresAtErrors } from './secret-expiry.js';
 import {
   browserUrlReason,
   keycloakCalledUrlReason,
@@ -30,6 +38,12 @@ export interface RuleContext {
   allowWildcardWebOrigin: boolean;
   /** For the URLs Keycloak calls; strict (https, public hosts only) when left out. */
   urlSafety?: UrlSafetyOptions;
+  /** The clock and the account's maximum secret lifetime; no expiry rule without it. */
+  expiry?: ExpiryPolicy;
+  /** The client's credential before this change (undefined on create): an unchanged expiry is not judged again. */
+  currentCredential?: CredentialFields;
+  /** The realm's access-token lifespan in seconds: the longest a client's may be. */
+  realmAccessTokenLifespan?: number;
 }
 
 const error = (pointer: string, reason: string): FieldError => ({ pointer, in: 'body', reason });
@@ -205,7 +219,45 @@ export function apiClientErrors(fields: ApiClientFields, context: RuleContext): 
     }
   });
   errors.push(...duplicates(fields.roles, '/roles'));
+  errors.push(...credentialErrors(fields.credential, context, urlSafety));
+
+  const lifetime = fields.tokenSettings.accessTokenLifetimeSeconds;
+  const realmLifespan = context.realmAccessTokenLifespan;
+  if (lifetime !== null && lifetime < MIN_ACCESS_TOKEN_LIFETIME) {
+    errors.push(
+      error('/tokenSettings/accessTokenLifetimeSeconds', `must be at least ${MIN_ACCESS_TOKEN_LIFETIME}`),
+    );
+  } else if (lifetime !== null && realmLifespan !== undefined && lifetime > realmLifespan) {
+    errors.push(
+      error(
+        '/tokenSettings/accessTokenLifetimeSeconds',
+        `must be at most ${realmLifespan}, the realm's own access-token lifespan`,
+      ),
+    );
+  }
   return errors;
+}
+
+/** The credential's rules: a secret's expiry; a key pair's keys, or the URL Keycloak fetches them from. */
+function credentialErrors(
+  credential: CredentialFields,
+  context: RuleContext,
+  urlSafety: UrlSafetyOptions,
+): FieldError[] {
+  if (credential.type === 'secret') {
+    if (!context.expiry) return [];
+    const current =
+      context.currentCredential?.type === 'secret' ? context.currentCredential.expiresAt : undefined;
+    return expiresAtErrors(credential.expiresAt, context.expiry, '/credential/expiresAt', current);
+  }
+  if (credential.jwks && credential.jwksUrl)
+    return [error('/credential', 'give the public keys as jwks or as jwksUrl, not both')];
+  if (credential.jwks) return jwksErrors(credential.jwks);
+  if (credential.jwksUrl) {
+    const reason = keycloakCalledUrlReason(credential.jwksUrl, urlSafety);
+    return reason ? [error('/credential/jwksUrl', reason)] : [];
+  }
+  return [error('/credential', 'a private-key-jwt credential needs its public keys: jwks or jwksUrl')];
 }
 
 /** Normalises what a caller sent: blank text becomes null. */
@@ -219,5 +271,9 @@ export function normaliseFields(fields: ApiClientFields): ApiClientFields {
     rootUrl: blankToNull(fields.rootUrl),
     homeUrl: blankToNull(fields.homeUrl),
     adminUrl: blankToNull(fields.adminUrl),
+    credential:
+      fields.credential.type === 'private-key-jwt'
+        ? { ...fields.credential, jwksUrl: blankToNull(fields.credential.jwksUrl) }
+        : fields.credential,
   };
 }

@@ -3,10 +3,17 @@
 import { type Static, Type } from 'typebox';
 import { ClientId, MAX_TEXT, PreviousSecretExpiresAt } from './schema.js';
 
+/** The longest maximum secret lifetime an account may be given, in days (about ten years). */
+export const MAX_SECRET_LIFETIME_DAYS = 3650;
+
 export const Limit = Type.Object(
   {
     maxApiClients: Type.Integer({ minimum: 0 }),
     used: Type.Integer({ minimum: 0 }),
+    maxSecretLifetimeDays: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+      description:
+        'the longest a client secret of the account may live, in days: a create or regenerate without expiresAt gets now + this, a later expiresAt is refused; null: no maximum',
+    }),
   },
   { $id: 'Limit' },
 );
@@ -40,6 +47,12 @@ export const Secret = Type.Object({ secret: Type.String() }, { $id: 'Secret' });
 export const RegenerateRequest = (maxGracePeriodSeconds: number) =>
   Type.Object(
     {
+      expiresAt: Type.Optional(
+        Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+          description:
+            "when Keycloak stops accepting the new secret: in the future, and at most the account's maximum secret lifetime from now; left out or null: now + that maximum, or never when the account has none",
+        }),
+      ),
       gracePeriodSeconds: Type.Optional(
         Type.Integer({
           minimum: 0,
@@ -61,11 +74,18 @@ export const RotatedSecret = Type.Object(
   {
     secret: Type.String({ description: 'the new secret' }),
     previousSecretExpiresAt: PreviousSecretExpiresAt,
+    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'when Keycloak stops accepting the new secret; null: never',
+    }),
   },
   {
     $id: 'RotatedSecret',
     examples: [
-      { secret: 'fT0a9Y3pLq2sVxZk8RbN4cWe6HdJ1uMg', previousSecretExpiresAt: '2026-11-23T16:50:00.000Z' },
+      {
+        secret: 'fT0a9Y3pLq2sVxZk8RbN4cWe6HdJ1uMg',
+        previousSecretExpiresAt: '2026-11-23T16:50:00.000Z',
+        expiresAt: '2027-02-21T16:50:00.000Z',
+      },
     ],
   },
 );
@@ -93,9 +113,16 @@ export const LimitUpdate = Type.Object(
     maxApiClients: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000 }), Type.Null()], {
       description: 'the account’s own limit; null returns the account to the configured default',
     }),
+    maxSecretLifetimeDays: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: MAX_SECRET_LIFETIME_DAYS }), Type.Null()], {
+        description:
+          "the account's own maximum secret lifetime in days; null returns it to the configured default (DEFAULT_MAX_SECRET_LIFETIME_DAYS); left out: unchanged. Secrets that exist keep their expiry",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+export type LimitChange = Static<typeof LimitUpdate>;
 
 export const Scope = Type.Object({ name: Type.String(), description: Type.String() });
 export const ScopeList = Type.Object({ items: Type.Array(Scope) });

@@ -32,6 +32,7 @@ const URL_PATTERNS = {
   homeUrl: String.raw`^(?:\s*|/(?!/)[\s\S]*|https?://[^\s/?#\\*]+(?:[/?#][^\s\\]*)?)$`,
   adminUrl: String.raw`^(?:\s*|https?://\S+)$`,
   backchannelLogoutUrl: String.raw`^https?://\S+$`,
+  jwksUrl: String.raw`^(?:\s*|https?://\S+)$`,
   redirectUri: String.raw`^(?:/(?!/)[^\s#]*|https?://[^\s#]+)$`,
   postLogoutRedirectUri: String.raw`^(?:\+|/(?!/)[^\s#]*|https?://[^\s#]+)$`,
   webOrigin: String.raw`^(?:\+|\*|https?://[^\s/?#*\\]+)$`,
@@ -61,6 +62,130 @@ export const BackchannelLogout = Type.Object(
   { additionalProperties: false },
 );
 export type BackchannelLogout = Static<typeof BackchannelLogout>;
+
+/** How many public keys a client may register (a rotation needs two; a few spare). */
+export const MAX_JWKS_KEYS = 10;
+export const CREDENTIAL_TYPES = ['secret', 'private-key-jwt'] as const;
+export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
+
+/** A public JWK as sent: any members, so that the rules can name a private one (jwks.ts). */
+const Jwk = Type.Object(
+  { kty: Type.String({ maxLength: 10 }) },
+  {
+    additionalProperties: true,
+    description: 'a public JSON Web Key (RFC 7517); private members are refused',
+  },
+);
+export const Jwks = Type.Object(
+  { keys: Type.Array(Jwk, { minItems: 1, maxItems: MAX_JWKS_KEYS }) },
+  {
+    additionalProperties: false,
+    description:
+      'a JWK Set (RFC 7517) of public keys: RSA of 2048 bits or more, or EC P-256/P-384/P-521; each with a unique `kid`',
+  },
+);
+export type Jwks = Static<typeof Jwks>;
+
+/** What the answers show of each registered key: never key material beyond the public key. */
+export const KeyInfo = Type.Object({
+  kid: Type.String(),
+  kty: Type.String(),
+  alg: Type.Union([Type.String(), Type.Null()]),
+  thumbprint: Type.String({ description: 'RFC 7638 JWK thumbprint (SHA-256, base64url)' }),
+});
+export type KeyInfo = Static<typeof KeyInfo>;
+
+const ExpiresAt = Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+  description:
+    "secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies",
+});
+
+/**
+ * The credential as PUT, PATCH and create take it: one object whose `type` says which members
+ * count (rules.ts checks the combination, each failure with its pointer). `keys` is read-only:
+ * what a GET answered may be sent back.
+ */
+export const CredentialInput = Type.Object(
+  {
+    type: Type.Unsafe<CredentialType>({
+      type: 'string',
+      enum: [...CREDENTIAL_TYPES],
+      description:
+        '`secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`.',
+    }),
+    expiresAt: Type.Optional(ExpiresAt),
+    jwks: Type.Optional(Type.Union([Jwks, Type.Null()])),
+    jwksUrl: Type.Optional(
+      Type.Union([Type.String({ maxLength: MAX_TEXT, pattern: URL_PATTERNS.jwksUrl }), Type.Null()], {
+        description:
+          'private-key-jwt: an https URL of a public JWK Set that Keycloak fetches (a public host)',
+      }),
+    ),
+    keys: Type.Optional(Type.Array(KeyInfo, { maxItems: 100, description: 'read-only: ignored' })),
+  },
+  { additionalProperties: false, examples: [{ type: 'secret', expiresAt: '2027-06-30T00:00:00Z' }] },
+);
+
+/** The credential as the answers show it. */
+export const Credential = Type.Object({
+  type: Type.Unsafe<CredentialType>({ type: 'string', enum: [...CREDENTIAL_TYPES] }),
+  expiresAt: Type.Optional(ExpiresAt),
+  jwks: Type.Optional(Type.Union([Jwks, Type.Null()])),
+  jwksUrl: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  keys: Type.Optional(
+    Type.Array(KeyInfo, {
+      description:
+        'private-key-jwt with `jwks`: each key by kid, type, algorithm and thumbprint (empty for `jwksUrl`: Keycloak fetches those keys itself)',
+    }),
+  ),
+});
+
+/** The credential as the service holds it between reading a body and writing Keycloak. */
+export type CredentialFields =
+  | { type: 'secret'; expiresAt: string | null }
+  | { type: 'private-key-jwt'; jwks: Jwks | null; jwksUrl: string | null };
+/** The credential as the answers show it. */
+export type CredentialView =
+  | { type: 'secret'; expiresAt: string | null }
+  | { type: 'private-key-jwt'; jwks: Jwks | null; jwksUrl: string | null; keys: KeyInfo[] };
+
+/** The minimum of `tokenSettings.accessTokenLifetimeSeconds`; the maximum is the realm's own lifespan. */
+export const MIN_ACCESS_TOKEN_LIFETIME = 60;
+export const TokenSettings = Type.Object(
+  {
+    accessTokenLifetimeSeconds: Type.Union(
+      [Type.Integer({ minimum: MIN_ACCESS_TOKEN_LIFETIME, maximum: 31_536_000 }), Type.Null()],
+      {
+        description: `seconds an access token issued to the client lives: ${MIN_ACCESS_TOKEN_LIFETIME} up to the realm's own access-token lifespan; null: the realm's`,
+      },
+    ),
+    requireDpop: Type.Boolean({
+      description:
+        'Keycloak issues only DPoP-bound access tokens (RFC 9449): a token request without a DPoP proof is refused',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type TokenSettings = Static<typeof TokenSettings>;
+const TokenSettingsPatch = Type.Object(
+  {
+    accessTokenLifetimeSeconds: Type.Optional(TokenSettings.properties.accessTokenLifetimeSeconds),
+    requireDpop: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+/** Members a GET answers that a caller cannot set: PUT and PATCH ignore them (AIP-203), so that a GET body can be sent back. */
+export const READ_ONLY_MEMBERS = ['accountId', 'createdAt', 'lastUsedAt', 'previousSecretExpiresAt'] as const;
+const ReadOnlyMember = Type.Optional(
+  Type.Union([Type.String(), Type.Null()], { description: 'read-only: ignored' }),
+);
+const readOnly = {
+  accountId: ReadOnlyMember,
+  createdAt: ReadOnlyMember,
+  lastUsedAt: ReadOnlyMember,
+  previousSecretExpiresAt: ReadOnlyMember,
+} satisfies Record<(typeof READ_ONLY_MEMBERS)[number], unknown>;
 
 const NullableText = (description: string, pattern?: string) =>
   Type.Union([Type.String({ maxLength: MAX_TEXT, ...(pattern && { pattern }) }), Type.Null()], {
@@ -105,6 +230,8 @@ const editable = {
       'names from the role catalogue (GET /v1/roles): what the client may view or change; a role taken out of the catalogue may stay but not be added',
   }),
   enabled: Type.Boolean({ description: 'a disabled client gets no tokens' }),
+  credential: CredentialInput,
+  tokenSettings: TokenSettings,
 };
 
 export const ApiClientCreate = Type.Object(
@@ -123,6 +250,8 @@ export const ApiClientCreate = Type.Object(
     scopes: Type.Optional(editable.scopes),
     roles: Type.Optional(editable.roles),
     enabled: Type.Optional(editable.enabled),
+    credential: Type.Optional(editable.credential),
+    tokenSettings: Type.Optional(editable.tokenSettings),
   },
   {
     additionalProperties: false,
@@ -156,6 +285,10 @@ export const ApiClientReplace = Type.Object(
     scopes: editable.scopes,
     roles: editable.roles,
     enabled: editable.enabled,
+    // Optional for callers written before these fields: absent keeps what the client has.
+    credential: Type.Optional(editable.credential),
+    tokenSettings: Type.Optional(editable.tokenSettings),
+    ...readOnly,
   },
   { additionalProperties: false },
 );
@@ -190,6 +323,9 @@ export const ApiClientPatch = Type.Object(
     scopes: Type.Optional(Type.Union([editable.scopes, Type.Null()])),
     roles: Type.Optional(Type.Union([editable.roles, Type.Null()])),
     enabled: Type.Optional(Type.Union([editable.enabled, Type.Null()])),
+    credential: Type.Optional(Type.Union([editable.credential, Type.Null()])),
+    tokenSettings: Type.Optional(Type.Union([TokenSettingsPatch, Type.Null()])),
+    ...readOnly,
   },
   { additionalProperties: false, examples: [{ displayName: 'Reporting', scopes: ['push-data'] }] },
 );
@@ -222,24 +358,38 @@ export const ApiClient = Type.Object(
     scopes: Type.Array(Type.String()),
     roles: Type.Array(Type.String()),
     enabled: Type.Boolean(),
+    credential: Credential,
+    tokenSettings: TokenSettings,
     createdAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     lastUsedAt: LastUsedAt,
     previousSecretExpiresAt: PreviousSecretExpiresAt,
   },
   { $id: 'ApiClient' },
 );
-export type ApiClient = Static<typeof ApiClient>;
+export type ApiClient = Omit<Static<typeof ApiClient>, 'credential'> & { credential: CredentialView };
 
 /** What the client's usage and secret lifecycle add to its configuration: read-only, outside the ETag. */
 export type ApiClientUsage = Pick<ApiClient, 'lastUsedAt' | 'previousSecretExpiresAt'>;
 /** The client's configuration, as the mapping reads it from Keycloak (the ETag covers exactly this). */
 export type ApiClientConfig = Omit<ApiClient, keyof ApiClientUsage>;
 /** The editable part of the resource: what PUT takes and what the mapping writes. */
-export type ApiClientFields = Omit<ApiClientConfig, 'clientId' | 'accountId' | 'createdAt'>;
+export type ApiClientFields = Omit<ApiClientConfig, 'clientId' | 'accountId' | 'createdAt' | 'credential'> & {
+  credential: CredentialFields;
+};
 
-export const ApiClientWithSecret = Type.Intersect([ApiClient, Type.Object({ secret: Type.String() })], {
-  $id: 'ApiClientWithSecret',
-});
+export const ApiClientWithSecret = Type.Intersect(
+  [
+    ApiClient,
+    Type.Object({
+      secret: Type.Optional(
+        Type.String({
+          description: 'the client secret: shown here once; absent for a private-key-jwt client',
+        }),
+      ),
+    }),
+  ],
+  { $id: 'ApiClientWithSecret' },
+);
 
 export const ApiClientSummary = Type.Object(
   {
@@ -252,6 +402,18 @@ export const ApiClientSummary = Type.Object(
     enabled: Type.Boolean(),
     createdAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     lastUsedAt: LastUsedAt,
+    credential: Type.Object(
+      {
+        type: Credential.properties.type,
+        expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+          description: 'secret only: when Keycloak stops accepting it; null for none (and for other types)',
+        }),
+      },
+      {
+        description:
+          "the credential's type and, for a secret, its expiry: a UI can flag keys that expire soon",
+      },
+    ),
   },
   { $id: 'ApiClientSummary' },
 );

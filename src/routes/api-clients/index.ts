@@ -88,9 +88,11 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'createApiClient',
         summary: 'Create an API client',
         description:
-          'Keycloak generates the secret; this answer is one of the few that shows it. `clientId` must start with ' +
-          '`{accountId}_`. Refused with limit-reached when the account is at its limit, and with role-not-held ' +
-          'when `roles` names a role the caller does not hold (platform admins may give any catalogue role).',
+          'Keycloak generates the secret; this answer is one of the few that shows it (a `private-key-jwt` client ' +
+          'has none). `clientId` must start with `{accountId}_`. Refused with limit-reached when the account is ' +
+          'at its limit, and with role-not-held when `roles` names a role the caller does not hold (platform ' +
+          "admins may give any catalogue role). A secret without `credential.expiresAt` gets now + the account's " +
+          'maximum secret lifetime, when it has one.',
         params: AccountParams,
         body: ApiClientCreate,
         response: {
@@ -114,7 +116,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
         .header('location', clientPath(accountId, created.client.clientId))
         .header('etag', created.etag)
         .header('cache-control', 'no-store');
-      return { ...created.client, secret: created.secret };
+      return { ...created.client, ...(created.secret !== undefined ? { secret: created.secret } : {}) };
     },
   );
 
@@ -156,7 +158,12 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       grantorOf(request.caller),
       request.headers['if-match'],
     );
-    return reply.header('etag', updated.etag).send(updated.client);
+    if (updated.secret === undefined) return reply.header('etag', updated.etag).send(updated.client);
+    // a switch to a secret: its one showing
+    return reply
+      .header('etag', updated.etag)
+      .header('cache-control', 'no-store')
+      .send({ ...updated.client, secret: updated.secret });
   };
 
   const updateOptions = <Body extends typeof ApiClientReplace | typeof ApiClientPatch>(
@@ -179,7 +186,12 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       headers: IfMatch,
       body,
       response: {
-        200: success(Type.Ref('ApiClient'), 'The client as stored', 'etag'),
+        200: success(
+          Type.Ref('ApiClientWithSecret'),
+          'The client as stored; with `secret` (and Cache-Control: no-store) when the credential was switched to a secret',
+          'etag',
+          'cache-control',
+        ),
         ...problems(404, 412),
         ...roleNotHeld,
       },
@@ -192,7 +204,11 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'replaceApiClient',
       ['application/json'],
       'Replace every editable field',
-      'Fields are all required; clientId may be repeated but not changed (client-id-immutable).',
+      'Fields are all required (`credential` and `tokenSettings` may be left out: unchanged); clientId may be ' +
+        'repeated but not changed (client-id-immutable). What a GET answered may be sent back: its read-only ' +
+        'members (accountId, createdAt, lastUsedAt, previousSecretExpiresAt, credential.keys) are ignored. ' +
+        'Changing `credential.type` switches the credential at once: the old one stops working, and a switch ' +
+        'to `secret` answers the new secret, once.',
       ApiClientReplace,
     ),
     update,
@@ -205,7 +221,8 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ['application/merge-patch+json', 'application/json'],
       'Change some fields (JSON merge patch, RFC 7396)',
       'Send application/merge-patch+json (application/json is accepted too). A member set to null returns ' +
-        'to its default; objects merge member by member.',
+        'to its default; objects merge member by member (a `credential` of another type replaces the old one: ' +
+        'see PUT). Read-only members are ignored.',
       ApiClientPatch,
     ),
     update,

@@ -34,7 +34,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
         summary: 'Reveal the current secret',
         description: 'Forbidden when the service runs with SECRET_REVEAL_ENABLED=false.',
         params: ClientParams,
-        response: { 200: success(Type.Ref('Secret'), 'The secret', 'cache-control'), ...problems(404) },
+        response: { 200: success(Type.Ref('Secret'), 'The secret', 'cache-control'), ...problems(404, 409) },
       },
     },
     async (request, reply) =>
@@ -59,7 +59,9 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
           'endpoint refuses the previous secret at once. With `gracePeriodSeconds` n (at most ' +
           `${options.maxGracePeriodSeconds}), Keycloak accepts both secrets until \`previousSecretExpiresAt\`, ` +
           'then only the new one; `DELETE .../secret/previous` ends that early. Regenerating again during a ' +
-          'grace period makes the current secret the previous one: the older one is refused at once.',
+          'grace period makes the current secret the previous one: the older one is refused at once. ' +
+          "`expiresAt`: when the new secret stops (at most the account's maximum secret lifetime from now; left " +
+          'out: now + that maximum, or never). credential-not-secret (409) for a private-key-jwt client.',
         params: ClientParams,
         body: RegenerateRequest(options.maxGracePeriodSeconds),
         response: {
@@ -68,7 +70,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
             'The new secret, and when the previous one stops',
             'cache-control',
           ),
-          ...problems(404),
+          ...problems(404, 409),
         },
       },
     },
@@ -76,7 +78,10 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
       if (request.validationError && request.body !== undefined) throw request.validationError;
       const { accountId, clientId } = request.params;
       const grace = request.body?.gracePeriodSeconds ?? 0;
-      return noStore(reply, await service.regenerateSecret(accountId, clientId, grace));
+      return noStore(
+        reply,
+        await service.regenerateSecret(accountId, clientId, grace, request.body?.expiresAt),
+      );
     },
   );
 
@@ -94,7 +99,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
         params: ClientParams,
         response: {
           204: success({ type: 'null' }, 'The previous secret is refused'),
-          ...problems(404),
+          ...problems(404, 409),
         },
       },
     },
@@ -119,7 +124,10 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
           "(the client's notBefore). Tokens asked for with the new secret after this answer are valid. Takes up " +
           'to a second: notBefore counts whole seconds.',
         params: ClientParams,
-        response: { 200: success(Type.Ref('Secret'), 'The new secret', 'cache-control'), ...problems(404) },
+        response: {
+          200: success(Type.Ref('Secret'), 'The new secret', 'cache-control'),
+          ...problems(404, 409),
+        },
       },
     },
     async (request, reply) =>

@@ -30,15 +30,16 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['limits'],
         security,
         operationId: 'setLimits',
-        summary: "Set the account's own limit (platform admins)",
+        summary: "Set the account's own limit and maximum secret lifetime (platform admins)",
         description:
           'Stored in Keycloak. Lowering it below the number of clients the account has deletes nothing; it only ' +
-          'refuses new ones. `null` returns the account to the configured default.',
+          'refuses new ones. `null` returns the account to the configured default. `maxSecretLifetimeDays` ' +
+          '(optional; left out: unchanged) bounds the expiry of the secrets created or regenerated from now on.',
         params: AccountParams,
         body: LimitUpdate,
         response: { 200: success(Type.Ref('Limit'), 'The limit now in force') },
       },
     },
-    async (request) => app.apiClients.setLimit(request.params.accountId, request.body.maxApiClients),
+    async (request) => app.apiClients.setLimit(request.params.accountId, request.body),
   );
 };

@@ -32,7 +32,7 @@ describe('the per-account limit', () => {
     expect(await keycloakAccountClientIds(account)).not.toContain(`${account}_c6`);
 
     const limits = await t.call('GET', `/v1/accounts/${account}/limits`, { token });
-    expect(limits.body).toEqual({ maxApiClients: 5, used: 5 });
+    expect(limits.body).toEqual({ maxApiClients: 5, used: 5, maxSecretLifetimeDays: null });
   });
 
   it('20 parallel creates on an empty account give exactly 5 successes', async () => {
@@ -57,7 +57,7 @@ describe('the per-account limit', () => {
       body: { maxApiClients: 7 },
     });
     expect(raised.status).toBe(200);
-    expect(raised.body).toEqual({ maxApiClients: 7, used: 5 });
+    expect(raised.body).toEqual({ maxApiClients: 7, used: 5, maxSecretLifetimeDays: null });
     expect((await create(account, 'c6')).status).toBe(201);
     expect((await create(account, 'c7')).status).toBe(201);
     expect((await create(account, 'c8')).status).toBe(409);
@@ -66,13 +66,13 @@ describe('the per-account limit', () => {
     const other = await startTestApp();
     const seen = await other.call('GET', `/v1/accounts/${account}/limits`, { token });
     await other.close();
-    expect(seen.body).toEqual({ maxApiClients: 7, used: 7 });
+    expect(seen.body).toEqual({ maxApiClients: 7, used: 7, maxSecretLifetimeDays: null });
 
     const reset = await t.call('PUT', `/v1/accounts/${account}/limits`, {
       token,
       body: { maxApiClients: null },
     });
-    expect(reset.body).toEqual({ maxApiClients: 5, used: 7 });
+    expect(reset.body).toEqual({ maxApiClients: 5, used: 7, maxSecretLifetimeDays: null });
     expect((await create(account, 'c9')).status).toBe(409);
 
     const list = await t.call<{ limit: unknown; total: number }>('GET', clientsUrl(account), { token });

@@ -39,7 +39,7 @@ const regenerate = (clientId: string, body?: unknown) =>
 
 beforeAll(async () => {
   t = await startTestApp({
-    secrets: { maxGracePeriodSeconds: MAX_GRACE },
+    secrets: { maxGracePeriodSeconds: MAX_GRACE, defaultMaxSecretLifetimeDays: null },
     limits: { defaultMaxApiClients: 20, cacheTtlMs: 0 },
   });
   paula = await userToken('paula');

@@ -24,6 +24,15 @@ const CATALOGUE = ['datahub-api', 'push-data'] as const;
 /** The realm's own default scopes, which every client keeps next to its catalogue scopes. */
 const REALM_DEFAULTS = ['acr', 'basic', 'email', 'profile', 'roles', 'web-origins'];
 const CREATED_AT = '2024-05-06T07:08:09.000Z';
+/** RFC 7638 §3.1's example key, with a kid and alg of ours; its thumbprint is the RFC's. */
+const RSA_KEY = {
+  kty: 'RSA',
+  kid: 'k1',
+  alg: 'RS256',
+  n: '0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw',
+  e: 'AQAB',
+};
+const RSA_THUMBPRINT = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
 
 const base: ApiClientConfig = {
   clientId: 'acme_web-app',
@@ -59,6 +68,75 @@ interface Row {
 }
 
 const rows: Row[] = [
+  {
+    field: 'credential (a secret that never expires)',
+    resource: { credential: { type: 'secret', expiresAt: null } },
+    rep: {
+      clientAuthenticatorType: 'client-secret',
+      attributes: {
+        'client.secret.expiration.time': '2145916800',
+        'use.jwks.string': 'false',
+        'jwks.string': '',
+        'use.jwks.url': 'false',
+        'jwks.url': '',
+      },
+    },
+  },
+  {
+    // Keycloak accepts a secret through the second its expiry names: the last second before expiresAt
+    field: 'credential (a secret with an expiry)',
+    resource: { credential: { type: 'secret', expiresAt: '2027-01-01T00:00:00.000Z' } },
+    rep: {
+      attributes: { 'client.secret.expiration.time': String(Date.parse('2027-01-01T00:00:00Z') / 1000 - 1) },
+    },
+  },
+  {
+    field: 'credential (a key pair, pasted)',
+    resource: {
+      credential: {
+        type: 'private-key-jwt',
+        jwks: { keys: [RSA_KEY] },
+        jwksUrl: null,
+        keys: [{ kid: 'k1', kty: 'RSA', alg: 'RS256', thumbprint: RSA_THUMBPRINT }],
+      },
+    },
+    rep: {
+      clientAuthenticatorType: 'client-jwt',
+      attributes: {
+        'use.jwks.string': 'true',
+        'jwks.string': JSON.stringify({ keys: [RSA_KEY] }),
+        'use.jwks.url': 'false',
+        'jwks.url': '',
+        'token.endpoint.auth.signing.alg': 'RS256',
+      },
+    },
+  },
+  {
+    field: 'credential (a key pair by URL)',
+    resource: {
+      credential: { type: 'private-key-jwt', jwks: null, jwksUrl: 'https://keys.example.com/jwks', keys: [] },
+    },
+    rep: {
+      clientAuthenticatorType: 'client-jwt',
+      attributes: {
+        'use.jwks.string': 'false',
+        'jwks.string': '',
+        'use.jwks.url': 'true',
+        'jwks.url': 'https://keys.example.com/jwks',
+        'token.endpoint.auth.signing.alg': '',
+      },
+    },
+  },
+  {
+    field: 'tokenSettings',
+    resource: { tokenSettings: { accessTokenLifetimeSeconds: 120, requireDpop: true } },
+    rep: { attributes: { 'access.token.lifespan': '120', 'dpop.bound.access.tokens': 'true' } },
+  },
+  {
+    field: "tokenSettings (the realm's lifespan)",
+    resource: { tokenSettings: { accessTokenLifetimeSeconds: null, requireDpop: false } },
+    rep: { attributes: { 'access.token.lifespan': '', 'dpop.bound.access.tokens': 'false' } },
+  },
   {
     field: 'clientId',
     resource: { clientId: 'acme_reporting.job-1' },
@@ -480,6 +558,8 @@ describe('a whole resource, there and back', () => {
       scopes: ['datahub-api', 'push-data'],
       roles: ['insights-editor', 'insights-viewer'],
       enabled: true,
+      credential: { type: 'secret', expiresAt: '2027-01-02T03:04:05.000Z' },
+      tokenSettings: { accessTokenLifetimeSeconds: 120, requireDpop: true },
       createdAt: '2024-01-02T03:04:05.678Z',
     },
     {
@@ -498,6 +578,13 @@ describe('a whole resource, there and back', () => {
       scopes: ['push-data'],
       roles: ['retired-role'],
       enabled: false,
+      credential: {
+        type: 'private-key-jwt',
+        jwks: { keys: [RSA_KEY] },
+        jwksUrl: null,
+        keys: [{ kid: 'k1', kty: 'RSA', alg: 'RS256', thumbprint: RSA_THUMBPRINT }],
+      },
+      tokenSettings: { accessTokenLifetimeSeconds: null, requireDpop: false },
       createdAt: CREATED_AT,
     },
     {
@@ -520,6 +607,13 @@ describe('a whole resource, there and back', () => {
       scopes: [],
       roles: [],
       enabled: true,
+      credential: {
+        type: 'private-key-jwt',
+        jwks: null,
+        jwksUrl: 'https://keys.globex.example/jwks',
+        keys: [],
+      },
+      tokenSettings: { accessTokenLifetimeSeconds: 300, requireDpop: false },
       createdAt: CREATED_AT,
     },
   ];
@@ -558,6 +652,7 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
         'adminUrl',
         'backchannelLogout',
         'capabilityTypes',
+        'credential',
         'description',
         'displayName',
         'enabled',
@@ -567,6 +662,7 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
         'rootUrl',
         'roles',
         'scopes',
+        'tokenSettings',
         'webOrigins',
       ].sort(),
     );
@@ -589,6 +685,8 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
       scopes: [],
       roles: [],
       enabled: true,
+      credential: { type: 'secret', expiresAt: null },
+      tokenSettings: { accessTokenLifetimeSeconds: null, requireDpop: false },
     });
   });
 
@@ -605,6 +703,7 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
         'enabled',
         'createdAt',
         'lastUsedAt',
+        'credential',
       ].sort(),
     );
     expect(summary).toEqual({
@@ -617,6 +716,7 @@ describe('fieldsOf, DEFAULT_FIELDS and toSummary', () => {
       enabled: true,
       createdAt: CREATED_AT,
       lastUsedAt: null,
+      credential: { type: 'secret', expiresAt: null },
     });
     expect(toSummary(client, '2026-01-02T03:04:05.000Z').lastUsedAt).toBe('2026-01-02T03:04:05.000Z');
   });

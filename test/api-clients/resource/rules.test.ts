@@ -107,6 +107,8 @@ const cases: Case[] = [
     scopes: ['datahub-api', 'push-data'],
     roles: ['insights-viewer'],
     enabled: false,
+    credential: { type: 'secret', expiresAt: null },
+    tokenSettings: { accessTokenLifetimeSeconds: null, requireDpop: true },
   }),
 
   // rootUrl and adminUrl: absolute http(s)

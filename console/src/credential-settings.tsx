@@ -1,0 +1,179 @@
+// The credential a client proves itself with, as the form edits it: a client secret (with an
+// optional expiry date) or a key pair (a pasted JWKS or its URL; registered keys listed by kid and
+// thumbprint); and the client's token settings. Saved with the rest of the form (PUT): changing
+// the type switches the credential at once.
+import type { ApiClient } from './api.js';
+import type { Draft } from './draft.js';
+import { Checkbox, ListField, TextField } from './ui.js';
+
+type Set = <K extends keyof Draft>(key: K, value: Draft[K]) => void;
+type Errors = (name: string) => string[] | undefined;
+
+export function CredentialSettings(props: {
+  draft: Draft;
+  set: Set;
+  errors: Errors;
+  client: ApiClient | undefined;
+  disabled: boolean;
+}) {
+  const { draft, set, errors, client, disabled } = props;
+  const switching = client !== undefined && client.credential.type !== draft.credentialType;
+  const keyErrors = [...(errors('credential.jwks') ?? []), ...(errors('credential.jwks.keys') ?? [])];
+  return (
+    <fieldset disabled={disabled} class="credential-settings">
+      <legend>Credential type</legend>
+      <p class="help">How the client proves itself when it asks Keycloak for tokens.</p>
+      <div class="check">
+        <input
+          id="credential-secret"
+          type="radio"
+          name="credentialType"
+          checked={draft.credentialType === 'secret'}
+          onChange={() => set('credentialType', 'secret')}
+        />
+        <label for="credential-secret">Client secret</label>
+      </div>
+      <div class="check">
+        <input
+          id="credential-key-pair"
+          type="radio"
+          name="credentialType"
+          checked={draft.credentialType === 'private-key-jwt'}
+          onChange={() => set('credentialType', 'private-key-jwt')}
+        />
+        <label for="credential-key-pair">Key pair</label>
+      </div>
+      {switching && (
+        <p class="grace" role="status">
+          Saving switches the credential at once: the current{' '}
+          {client?.credential.type === 'secret' ? 'secret' : 'keys'} stop working.
+        </p>
+      )}
+      {errors('credential') && (
+        <ul class="field-errors">
+          {errors('credential')?.map((error) => (
+            <li key={error}>{error}</li>
+          ))}
+        </ul>
+      )}
+      {draft.credentialType === 'secret' ? (
+        <div class={`field${errors('credential.expiresAt') ? ' invalid' : ''}`}>
+          <label for="secretExpiresAt">Secret expires on</label>
+          <p class="help" id="secretExpiresAt-help">
+            Optional. From that day (00:00 UTC) Keycloak refuses the secret. Empty: it does not expire, unless
+            your account has a maximum secret lifetime.
+          </p>
+          <input
+            id="secretExpiresAt"
+            type="date"
+            value={draft.secretExpiresAt.slice(0, 10)}
+            aria-describedby="secretExpiresAt-help"
+            aria-invalid={errors('credential.expiresAt') ? true : undefined}
+            onInput={(event) => {
+              const day = (event.currentTarget as HTMLInputElement).value;
+              set('secretExpiresAt', day ? `${day}T00:00:00.000Z` : '');
+            }}
+          />
+          {errors('credential.expiresAt') && (
+            <ul class="field-errors">
+              {errors('credential.expiresAt')?.map((error) => (
+                <li key={error}>{error}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      ) : (
+        <>
+          <div class="check">
+            <input
+              id="key-source-jwks"
+              type="radio"
+              name="keySource"
+              checked={draft.keySource === 'jwks'}
+              onChange={() => set('keySource', 'jwks')}
+            />
+            <label for="key-source-jwks">Paste the public keys (JWKS)</label>
+          </div>
+          <div class="check">
+            <input
+              id="key-source-url"
+              type="radio"
+              name="keySource"
+              checked={draft.keySource === 'jwksUrl'}
+              onChange={() => set('keySource', 'jwksUrl')}
+            />
+            <label for="key-source-url">Give the URL of the public keys</label>
+          </div>
+          {draft.keySource === 'jwks' ? (
+            <ListField
+              id="jwks"
+              label="Public keys (JWKS)"
+              help='A JSON Web Key Set of public keys: {"keys": [...]}, RSA of 2048 bits or more or EC, each with a kid. Never paste a private key: it stays with the application. To rotate, add the new key, then remove the old one.'
+              value={draft.jwks}
+              errors={keyErrors.length > 0 ? keyErrors : undefined}
+              onInput={(value) => set('jwks', value)}
+            />
+          ) : (
+            <TextField
+              id="jwksUrl"
+              label="JWKS URL"
+              help="An https URL where Keycloak fetches the application's public keys (a public host)."
+              value={draft.jwksUrl}
+              errors={errors('credential.jwksUrl')}
+              onInput={(value) => set('jwksUrl', value)}
+            />
+          )}
+          {client?.credential.type === 'private-key-jwt' && (client.credential.keys?.length ?? 0) > 0 && (
+            <table class="keys" aria-label="Registered keys">
+              <thead>
+                <tr>
+                  <th scope="col">Key ID (kid)</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Thumbprint (SHA-256)</th>
+                </tr>
+              </thead>
+              <tbody>
+                {client.credential.keys?.map((key) => (
+                  <tr key={key.kid}>
+                    <td>{key.kid}</td>
+                    <td>
+                      {key.kty}
+                      {key.alg ? ` ${key.alg}` : ''}
+                    </td>
+                    <td>
+                      <code>{key.thumbprint}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </fieldset>
+  );
+}
+
+export function TokenSettingsFields(props: { draft: Draft; set: Set; errors: Errors; disabled: boolean }) {
+  const { draft, set, errors, disabled } = props;
+  return (
+    <fieldset disabled={disabled}>
+      <legend>Token settings</legend>
+      <TextField
+        id="accessTokenLifetime"
+        label="Access token lifespan (seconds)"
+        help="How long an access token issued to this client lives: at least 60 seconds, at most the realm's own lifespan. Empty: the realm's."
+        value={draft.accessTokenLifetime}
+        errors={errors('tokenSettings.accessTokenLifetimeSeconds')}
+        onInput={(value) => set('accessTokenLifetime', value)}
+      />
+      <Checkbox
+        id="requireDpop"
+        label="Require DPoP"
+        help="Keycloak issues only DPoP-bound access tokens (RFC 9449): the application must send a DPoP proof with each token request."
+        checked={draft.requireDpop}
+        onChange={(on) => set('requireDpop', on)}
+      />
+    </fieldset>
+  );
+}
