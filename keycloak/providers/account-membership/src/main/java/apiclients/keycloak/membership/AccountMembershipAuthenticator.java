@@ -2,7 +2,6 @@ package apiclients.keycloak.membership;
 
 import jakarta.ws.rs.core.Response;
 import org.keycloak.authentication.AuthenticationFlowContext;
-import org.keycloak.authentication.AuthenticationFlowError;
 import org.keycloak.authentication.Authenticator;
 import org.keycloak.events.Errors;
 import org.keycloak.models.ClientModel;
@@ -17,8 +16,8 @@ import org.keycloak.models.UserModel;
  * <p>A client the API Clients service manages carries the attribute {@code api-clients.account}
  * (src/api-clients/resource/mapping.ts); the account is the group {@code /accounts/<account>}.
  * For such a client, the user must be a member of that group or of a group below it; anyone
- * else gets an error page and no authorization code ({@link AuthenticationFlowError#ACCESS_DENIED},
- * like Keycloak's own {@code DenyAccessAuthenticator}). Any other client is left alone.
+ * else gets Keycloak's error page (403, event error {@code access_denied}) and no authorization code:
+ * the flow stops at this step. Any other client is left alone.
  *
  * <p>It must run after the user is known, on every path: in the flow "api-clients browser"
  * (keycloak/setup/api-clients.json) it is a REQUIRED step after a REQUIRED sub-flow in which
@@ -49,8 +48,14 @@ public final class AccountMembershipAuthenticator implements Authenticator {
             return;
         }
         context.getEvent().detail("api_clients_account", account).error(Errors.ACCESS_DENIED);
+        // A challenge that stops the flow here, not context.failure(...): Keycloak's
+        // DefaultAuthenticationFlow counts a FAILED step as a failed login for brute-force
+        // protection, so an app that bounces another account's users to its login (prompt=none
+        // included) could get them temporarily locked out of every client. Their password was right.
+        // Without a passive prompt Keycloak shows this page; with prompt=none it answers an error
+        // redirect. No code either way.
         Response page = context.form().setError(REFUSED_MESSAGE).createErrorPage(Response.Status.FORBIDDEN);
-        context.failure(AuthenticationFlowError.ACCESS_DENIED, page);
+        context.forceChallenge(page);
     }
 
     /** A member of /accounts/{account} or of a group below it. */
@@ -73,7 +78,8 @@ public final class AccountMembershipAuthenticator implements Authenticator {
 
     @Override
     public void action(AuthenticationFlowContext context) {
-        // no form of its own
+        // a post to the refusal page's flow URL: the same answer
+        authenticate(context);
     }
 
     @Override
