@@ -216,8 +216,13 @@ export function checkPrerequisites(version = pinnedKeycloakVersion(), db: Keyclo
   }
 }
 
+/**
+ * The distribution's folder in the cache. Built with the project's providers, it has a name of its
+ * own: checkouts from before the providers share the cache, and their `start --optimized` would
+ * refuse a folder whose providers/ holds a jar newer than their last build.
+ */
 export function distributionHome(version = pinnedKeycloakVersion(), db: KeycloakDb = 'dev-mem'): string {
-  return join(cacheDir(), db === 'dev-mem' ? `keycloak-${version}` : `keycloak-${version}-${db}`);
+  return join(cacheDir(), `keycloak-${version}${db === 'dev-mem' ? '' : `-${db}`}-with-providers`);
 }
 
 /**
