@@ -1,7 +1,8 @@
 // npm run keycloak -- <fetch|start|stop|status> [--detach] [--port N]
 //
 //   fetch    download (Maven, cached) and prepare the pinned Keycloak distribution (with
-//            KEYCLOAK_DB=postgres: the one built for PostgreSQL)
+//            KEYCLOAK_DB=postgres: the one built for PostgreSQL) with the project's providers,
+//            built once (keycloak/providers/), also left in keycloak/providers/build/ for compose
 //   start    start it on loopback with the realm import; stays in the foreground until Ctrl-C,
 //            or with --detach returns once it is ready and records its PID for `stop`
 //   stop     stop a Keycloak started with --detach, by its recorded PID
@@ -22,6 +23,7 @@ import {
   type RunningKeycloak,
   startLocalKeycloak,
 } from './lib/keycloak-local.js';
+import { writeProvidersForCompose } from './lib/keycloak-providers.js';
 
 const stateFile = join(cacheDir(), 'keycloak-detached.json');
 
@@ -67,6 +69,7 @@ async function command(name: string | undefined): Promise<void> {
       const home = ensureDistribution(undefined, db);
       ensureBuilt(home, db);
       console.log(`Keycloak ${pinnedKeycloakVersion()} (db=${db}) is ready to start: ${home}`);
+      console.log(`The project's Keycloak providers, for docker compose: ${writeProvidersForCompose()}`);
       break;
     }
     case 'start': {

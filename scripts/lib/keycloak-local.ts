@@ -2,7 +2,8 @@
 //
 // The distribution comes from Maven Central (org.keycloak:keycloak-quarkus-dist:<version>:tar.gz),
 // is unpacked into a cache folder outside the repository, is prepared once with `kc.sh build`
-// using keycloak/keycloak.conf, and is started on loopback with the realm import.
+// using keycloak/keycloak.conf and the project's providers (keycloak/providers/), and is started on
+// loopback with the realm import.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -24,6 +25,7 @@ import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { installProviders } from './keycloak-providers.js';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
 export const realmFile = join(projectRoot, 'keycloak', 'realm-platform.json');
@@ -214,8 +216,13 @@ export function checkPrerequisites(version = pinnedKeycloakVersion(), db: Keyclo
   }
 }
 
+/**
+ * The distribution's folder in the cache. Built with the project's providers, it has a name of its
+ * own: checkouts from before the providers share the cache, and their `start --optimized` would
+ * refuse a folder whose providers/ holds a jar newer than their last build.
+ */
 export function distributionHome(version = pinnedKeycloakVersion(), db: KeycloakDb = 'dev-mem'): string {
-  return join(cacheDir(), db === 'dev-mem' ? `keycloak-${version}` : `keycloak-${version}-${db}`);
+  return join(cacheDir(), `keycloak-${version}${db === 'dev-mem' ? '' : `-${db}`}-with-providers`);
 }
 
 /**
@@ -258,14 +265,19 @@ function removeStaleStaging(): void {
   }
 }
 
-/** Prepares the distribution for fast starts; runs `kc.sh build` again only when keycloak.conf changed. */
+/**
+ * Prepares the distribution for fast starts: puts the project's Keycloak providers into its
+ * providers/ (scripts/lib/keycloak-providers.ts) and runs `kc.sh build` again only when
+ * keycloak.conf or a provider changed.
+ */
 export function ensureBuilt(home: string, db: KeycloakDb = 'dev-mem'): void {
   const conf = serverConf(db);
-  const stamp = createHash('sha256').update(conf).digest('hex');
+  const providers = installProviders(home);
+  const stamp = createHash('sha256').update(conf).update('\0').update(providers).digest('hex');
   const stampFile = join(home, '.api-clients-build');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
   writeFileSync(join(home, 'conf', 'keycloak.conf'), conf);
-  log(`preparing the distribution for db=${db} (kc.sh build), once`);
+  log(`preparing the distribution for db=${db} with the project's providers (kc.sh build), once`);
   run(join(home, 'bin', 'kc.sh'), ['build'], { ...process.env, JAVA_HOME: findJavaHome() });
   writeFileSync(stampFile, stamp);
 }

@@ -1,9 +1,10 @@
 // The realm data, in two parts kept apart (SPEC §5):
 //   keycloak/setup/api-clients.json  what the service needs in any realm, production included:
 //                                    its roles, catalogue scopes, the api-clients-caller scope, its
-//                                    own client (no secret: Keycloak generates one) and the docs
-//                                    client. `npm run setup-realm` applies it to an existing realm.
-//   keycloak/demo/realm.json         the demo realm itself (settings and Keycloak's built-in scopes)
+//                                    own client (no secret: Keycloak generates one), the docs
+//                                    client, and the login flow of the account-membership rule. `npm run setup-realm` applies it to an existing realm.
+//   keycloak/demo/realm.json         the demo realm itself (settings, Keycloak's built-in scopes, and
+//                                    its built-in flows: an import that names a flow must name them all)
 //   keycloak/demo/demo-data.json     demo users and groups, the catalogue roles (with the fixed
 //                                    ids the import needs), the password-grant client, the
 //                                    insights-api resource server, fixed development secrets.
@@ -39,6 +40,35 @@ export interface RealmSetup {
   eventsEnabled: boolean;
   eventsExpiration: number;
   enabledEventTypes: string[];
+  /**
+   * The login flow that makes a managed client admit only its account's users: Keycloak's browser
+   * flow as a sub-flow, then the provider keycloak/providers/account-membership (in the realm
+   * import's export format; scripts/lib/realm-setup-login.ts installs it through the admin API).
+   */
+  authenticationFlows: AuthenticationFlowData[];
+  authenticatorConfig: { alias: string; config: Record<string, string> }[];
+  /** The realm's browser flow: the first of authenticationFlows. */
+  browserFlow: string;
+}
+
+export interface AuthenticationFlowData {
+  alias: string;
+  description?: string;
+  providerId: string;
+  topLevel: boolean;
+  builtIn: boolean;
+  authenticationExecutions: AuthenticationExecutionData[];
+}
+
+/** One step of a flow: an authenticator, or a sub-flow named by flowAlias. */
+export interface AuthenticationExecutionData {
+  authenticator?: string;
+  authenticatorFlow: boolean;
+  flowAlias?: string;
+  authenticatorConfig?: string;
+  requirement: string;
+  priority: number;
+  userSetupAllowed: boolean;
 }
 
 export interface ClientProfileData {
@@ -93,7 +123,8 @@ const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) 
 
 export const readSetup = (): RealmSetup => readJson<RealmSetup>(setupFile);
 
-const IDENTITY_KEYS = ['clientId', 'username', 'name'];
+// alias: authentication flows and authenticator configurations
+const IDENTITY_KEYS = ['clientId', 'username', 'name', 'alias'];
 
 const identityOf = (value: Json): string | undefined => {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;

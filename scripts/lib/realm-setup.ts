@@ -3,12 +3,15 @@
 // run changes nothing; it adds to what it finds and never removes (an operator's extra redirect
 // URI, mapper or attribute stays). It touches only the objects the setup names, plus the clients
 // this service manages (marked with the api-clients.account attribute), which it brings in line
-// with token hygiene: fullScopeAllowed false and no offline_access.
+// with token hygiene: fullScopeAllowed false, no optional client scopes (offline_access stays
+// optional only with --allow-offline-access) and no browser-flow override that would skip the
+// login rule of scripts/lib/realm-setup-login.ts.
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
 import { applyAdminPermissions } from './admin-permissions.js';
 import type { ClientData, RealmSetup } from './realm-files.js';
+import { applyLoginFlowSetup } from './realm-setup-login.js';
 import { applySecretLifecycleSetup } from './realm-setup-secrets.js';
 
 /** The attribute that marks a client as managed by the service (src/api-clients/resource/mapping.ts). */
@@ -227,6 +230,11 @@ export async function applyRealmSetup(
   // Secret rotation with a grace period, and the events lastUsedAt reads
   await applySecretLifecycleSetup(kc, realm, setup, change);
 
+  // A managed client admits only its account's users: the login flow, bound as the browser flow
+  const { flowId } = await applyLoginFlowSetup(kc, realm, setup, change, (warning) =>
+    result.warnings.push(warning),
+  );
+
   // Clients the service manages, made before token hygiene or before secret rotation
   for (let first = 0; ; first += 500) {
     const page = await kc.clients.find({ first, max: 500 });
@@ -243,18 +251,27 @@ export async function applyRealmSetup(
           kc.clients.update({ id }, { ...client, fullScopeAllowed: false }),
         );
       }
-      if (options.allowOfflineAccess) continue;
+      const browserOverride = client.authenticationFlowBindingOverrides?.browser;
+      if (browserOverride && browserOverride !== flowId) {
+        // an empty value is how Keycloak's RepresentationToModel removes an override
+        await change(`update managed client ${client.clientId}: no browser-flow override`, () =>
+          kc.clients.update({ id }, { ...client, authenticationFlowBindingOverrides: { browser: '' } }),
+        );
+      }
       const [defaults, optional] = await Promise.all([
         kc.clients.listDefaultClientScopes({ id }),
         kc.clients.listOptionalClientScopes({ id }),
       ]);
-      for (const scope of defaults.filter((s) => s.name === OFFLINE_ACCESS)) {
-        await change(`remove default scope offline_access from managed client ${client.clientId}`, () =>
-          kc.clients.delDefaultClientScope({ id, clientScopeId: scope.id as string }),
-        );
+      if (!options.allowOfflineAccess) {
+        for (const scope of defaults.filter((s) => s.name === OFFLINE_ACCESS)) {
+          await change(`remove default scope offline_access from managed client ${client.clientId}`, () =>
+            kc.clients.delDefaultClientScope({ id, clientScopeId: scope.id as string }),
+          );
+        }
       }
-      for (const scope of optional.filter((s) => s.name === OFFLINE_ACCESS)) {
-        await change(`remove optional scope offline_access from managed client ${client.clientId}`, () =>
+      const keep = (name: string | undefined) => options.allowOfflineAccess && name === OFFLINE_ACCESS;
+      for (const scope of optional.filter((s) => !keep(s.name))) {
+        await change(`remove optional scope ${scope.name} from managed client ${client.clientId}`, () =>
           kc.clients.delOptionalClientScope({ id, clientScopeId: scope.id as string }),
         );
       }

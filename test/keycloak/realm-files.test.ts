@@ -13,14 +13,25 @@ describe('the realm files', () => {
   });
 
   it('the production setup holds no secret, no user but service accounts, no password grant', () => {
-    const text = readFileSync(setupFile, 'utf8');
-    expect(text).not.toMatch(/"secret"|"credentials"|"password"|dev-secret/);
     const setup = readSetup();
+    // the login flow's one configuration: the credential types of Keycloak's conditional 2FA, no secret
+    expect(setup.authenticatorConfig).toEqual([
+      {
+        alias: 'api-clients-browser-conditional-credential',
+        config: { credentials: 'webauthn-passwordless' },
+      },
+    ]);
+    const text = JSON.stringify({ ...setup, authenticatorConfig: [] });
+    expect(readFileSync(setupFile, 'utf8')).not.toMatch(/"secret"|"password"|dev-secret/);
+    expect(text).not.toMatch(/"secret"|"credentials"|"password"|dev-secret/);
     expect(setup.users.every((user) => typeof user.serviceAccountClientId === 'string')).toBe(true);
     expect(setup.clients.filter((client) => client.directAccessGrantsEnabled === true)).toEqual([]);
     expect(Object.keys(setup).sort()).toEqual(
       [
         'adminPermissions',
+        'authenticationFlows',
+        'authenticatorConfig',
+        'browserFlow',
         'clientPolicies',
         'clientProfiles',
         'clientScopes',
@@ -32,6 +43,31 @@ describe('the realm files', () => {
         'users',
       ].sort(),
     );
+  });
+
+  it('binds the login flow as the browser flow, its membership check REQUIRED after a REQUIRED identification', () => {
+    const setup = readSetup();
+    const flow = setup.authenticationFlows.find((f) => f.alias === setup.browserFlow);
+    expect(flow?.topLevel).toBe(true);
+    expect(
+      flow?.authenticationExecutions.map((step) => [step.flowAlias ?? step.authenticator, step.requirement]),
+    ).toEqual([
+      [`${setup.browserFlow} identify`, 'REQUIRED'],
+      ['api-clients-account-membership', 'REQUIRED'],
+    ]);
+    // the demo import keeps every flow of Keycloak's besides (an import naming one flow must name them all)
+    const realm = demoRealm() as unknown as { browserFlow: string; authenticationFlows: { alias: string }[] };
+    expect(realm.browserFlow).toBe(setup.browserFlow);
+    const aliases = realm.authenticationFlows.map((f) => f.alias);
+    for (const builtIn of [
+      'browser',
+      'direct grant',
+      'registration',
+      'reset credentials',
+      'clients',
+      'first broker login',
+    ])
+      expect(aliases).toContain(builtIn);
   });
 
   it("keeps the service's account to the least admin roles that work", () => {

@@ -16,6 +16,11 @@ describe('pinned versions', () => {
     expect(image?.[1]).toBe(pinnedKeycloakVersion());
   });
 
+  it("the project's Keycloak provider is built against the pinned version", () => {
+    const pom = read('keycloak/providers/account-membership/pom.xml');
+    expect(/<keycloak\.version>([^<]+)<\/keycloak\.version>/.exec(pom)?.[1]).toBe(pinnedKeycloakVersion());
+  });
+
   it("the image's Node is the .nvmrc line, which package.json's engines allow", () => {
     const nvmrc = read('.nvmrc').trim();
     expect(/ARG NODE_IMAGE=node:(\d+)-/.exec(read('Dockerfile'))?.[1]).toBe(nvmrc);

@@ -12,10 +12,13 @@ import { projectRoot } from '../../scripts/lib/keycloak-local.js';
 import { readSetup } from '../../scripts/lib/realm-files.js';
 import { applyRealmSetup } from '../../scripts/lib/realm-setup.js';
 import { buildApp } from '../../src/app.js';
+import { authorizeInBrowser, CookieJar, demoUser } from '../support/browser-login.js';
 import { adminRequest, claims, keycloakUrl, testConfig } from '../support/keycloak.js';
 import { masterAdmin, masterAdminCredentials } from './realm-admin.js';
 
 const realm = `foreign-${randomBytes(4).toString('hex')}`;
+/** The realm's browser flow after the setup: Keycloak's, then the account-membership check. */
+const LOGIN_FLOW = 'api-clients browser';
 let kc: KeycloakAdminClient;
 const CATALOGUE = { 'api-clients.catalogue': ['true'] };
 
@@ -104,7 +107,15 @@ async function snapshot() {
   const roles = byName(await kc.roles.find());
   const realmRep = await kc.realms.findOne({ realm });
   const groups = await kc.groups.find();
+  const flows = [...(await kc.authenticationManagement.getFlows())].sort((a, b) =>
+    String(a.alias).localeCompare(String(b.alias)),
+  );
+  const loginFlow = flows.some((flow) => flow.alias === LOGIN_FLOW)
+    ? await kc.authenticationManagement.getExecutions({ flow: LOGIN_FLOW })
+    : [];
   return {
+    flows,
+    loginFlow,
     realm: realmRep,
     events: await kc.realms.getConfigEvents({ realm }),
     clientProfiles: (await kc.clientPolicies.listProfiles({ includeGlobalProfiles: false })).profiles ?? [],
@@ -280,13 +291,13 @@ describe('npm run setup-realm on a realm it did not create', () => {
     expect(untouched(afterFirst.users, before.users)).toEqual(before.users);
     expect(before.realm?.adminPermissionsEnabled).toBe(false);
     expect(afterFirst.realm?.adminPermissionsEnabled).toBe(true);
-    // the realm's events settings, client policies and admin permissions are what the setup changes
-    // there (the next tests)
+    // the realm's events settings, client policies, admin permissions and browser flow are what the
+    // setup changes there (the next tests)
     const rest = (rep: Snapshot['realm']) =>
       Object.fromEntries(
         Object.entries(rep ?? {}).filter(
           ([key]) =>
-            !/^(enabledEventTypes|eventsExpiration|clientPolicies|clientProfiles|adminPermissionsEnabled|adminPermissionsClient)$/.test(
+            !/^(enabledEventTypes|eventsExpiration|clientPolicies|clientProfiles|adminPermissionsEnabled|adminPermissionsClient|browserFlow)$/.test(
               key,
             ),
         ),
@@ -341,11 +352,34 @@ describe('npm run setup-realm on a realm it did not create', () => {
     expect(legacy(before)?.fullScopeAllowed).toBe(true);
     expect(legacy(before)?.optionalClientScopes).toContain('offline_access');
     expect(legacy(afterFirst)?.fullScopeAllowed).toBe(false);
-    expect(legacy(afterFirst)?.optionalClientScopes).not.toContain('offline_access');
-    expect(legacy(afterFirst)?.optionalClientScopes).toContain('phone');
+    expect(legacy(before)?.optionalClientScopes).toContain('phone');
+    expect(legacy(afterFirst)?.optionalClientScopes).toEqual([]);
     expect(legacy(before)?.attributes?.['api-clients.secret-rotation']).toBeUndefined();
     expect(legacy(afterFirst)?.attributes?.['api-clients.secret-rotation']).toBe('true');
     expect(first.stdout).toContain('managed client acme_legacy');
+  });
+
+  it("installs the login rule: Keycloak's browser flow, then the account-membership check, bound as the browser flow", () => {
+    expect(before.realm?.browserFlow).toBe('browser');
+    expect(afterFirst.realm?.browserFlow).toBe(LOGIN_FLOW);
+    expect(first.stdout).toContain(`create login flow "${LOGIN_FLOW}"`);
+    const top = afterFirst.loginFlow.filter((step) => step.level === 0);
+    expect(top.map((step) => [step.displayName ?? step.providerId, step.requirement])).toEqual([
+      [`${LOGIN_FLOW} identify`, 'REQUIRED'],
+      ['API clients: account membership', 'REQUIRED'],
+    ]);
+    // the identification is Keycloak's own browser flow, as built in: cookie, IdP redirector, organization, forms
+    const identify = afterFirst.loginFlow.filter((step) => step.level === 1);
+    expect(identify.map((step) => [step.providerId ?? step.displayName, step.requirement])).toEqual([
+      ['auth-cookie', 'ALTERNATIVE'],
+      ['auth-spnego', 'DISABLED'],
+      ['identity-provider-redirector', 'ALTERNATIVE'],
+      [`${LOGIN_FLOW} organization`, 'ALTERNATIVE'],
+      [`${LOGIN_FLOW} forms`, 'ALTERNATIVE'],
+    ]);
+    // Keycloak's own flows are all still there, untouched
+    const builtIn = (snap: Snapshot) => snap.flows.filter((flow) => flow.builtIn);
+    expect(builtIn(afterFirst)).toEqual(builtIn(before));
   });
 
   it('a second run changes nothing', async () => {
@@ -354,6 +388,32 @@ describe('npm run setup-realm on a realm it did not create', () => {
     expect(second.stdout).toContain('nothing changed');
     expect(second.stdout).not.toContain('KEYCLOAK_CLIENT_SECRET');
     expect(await snapshot()).toEqual(afterFirst);
+  });
+
+  it("makes the realm's managed clients admit only their account's users at Keycloak's login form", async () => {
+    kc = await masterAdmin(realm);
+    const { id: accounts } = await kc.groups.create({ name: 'accounts' });
+    const { id: acmeGroup } = await kc.groups.createChildGroup({ id: accounts }, { name: 'acme' });
+    const user = async (username: string) =>
+      (
+        await kc.users.create({
+          username,
+          enabled: true,
+          email: `${username}@example.test`,
+          firstName: username,
+          lastName: 'Test',
+          emailVerified: true,
+          credentials: [{ type: 'password', value: username, temporary: false }],
+        })
+      ).id;
+    await kc.users.addToGroup({ id: await user('ann'), groupId: acmeGroup });
+    await user('otto');
+    const legacy = { clientId: 'acme_legacy', redirectUri: 'https://legacy.example.com/cb', realm };
+    const ann = await authorizeInBrowser(new CookieJar(), legacy, demoUser('ann'));
+    expect(ann.code).toBeTruthy();
+    const otto = await authorizeInBrowser(new CookieJar(), legacy, demoUser('otto'));
+    expect(otto.code).toBeUndefined();
+    expect(otto.page?.status).toBe(403);
   });
 
   it('the service works in that realm with the printed secret and only those roles', async () => {

@@ -80,14 +80,13 @@ afterAll(async () => {
 });
 
 describe('a managed client as Keycloak holds it', () => {
-  it('has fullScopeAllowed false and no offline_access scope', async () => {
+  it('has fullScopeAllowed false, no offline_access scope and no optional scope at all', async () => {
     for (const clientId of created) {
       const rep = await keycloakClient(clientId);
       expect(rep?.fullScopeAllowed).toBe(false);
       expect(rep?.defaultClientScopes).not.toContain('offline_access');
-      expect(rep?.optionalClientScopes).not.toContain('offline_access');
-      // the realm's other optional scopes are still there
-      expect(rep?.optionalClientScopes).toContain('phone');
+      // SPEC §5: not the realm's optional address, phone, microprofile-jwt or organization either
+      expect(rep?.optionalClientScopes ?? []).toEqual([]);
     }
   });
 });

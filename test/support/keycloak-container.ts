@@ -1,7 +1,9 @@
 // The Docker path of the test setup: the pinned Keycloak image with the same realm import and
-// the same server options (keycloak/keycloak.conf) as the local distribution and compose.
+// the same server options (keycloak/keycloak.conf) and the same providers (keycloak/providers/,
+// built with Maven: the realm's browser flow needs them) as the local distribution and compose.
 import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
 import { realmFile, serverConfFile } from '../../scripts/lib/keycloak-local.js';
+import { ensureProviderJars } from '../../scripts/lib/keycloak-providers.js';
 
 export async function dockerAvailable(): Promise<boolean> {
   try {
@@ -23,6 +25,10 @@ export async function startKeycloakContainer(
     .withCopyFilesToContainer([
       { source: realmFile, target: '/opt/keycloak/data/import/realm-platform.json' },
       { source: serverConfFile, target: '/opt/keycloak/conf/keycloak.conf' },
+      ...ensureProviderJars().map((jar) => ({
+        source: jar.path,
+        target: `/opt/keycloak/providers/${jar.fileName}`,
+      })),
     ])
     .withEnvironment({ KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin' })
     .withCommand(['start-dev', '--import-realm'])

@@ -153,8 +153,13 @@ export interface CreatePlan {
 
 /**
  * The whole representation of a new client. Sent on create, scope lists replace the realm's
- * defaults: it carries the realm's own default and optional scopes (less any catalogue scope, and
- * less offline_access unless configuration allows offline tokens) plus the chosen catalogue scopes.
+ * defaults: it carries the realm's own default scopes (less any catalogue scope, and less
+ * offline_access unless configuration allows offline tokens) plus the chosen catalogue scopes, and
+ * no optional scope at all (SPEC §5: a token through a managed client carries openid, profile,
+ * email, its catalogue scopes and roles, nothing else; asking for address, phone,
+ * microprofile-jwt or organization gets nothing). Keycloak's RepresentationToModel.createClient
+ * attaches the realm's default optional scopes only when the representation names neither list;
+ * an empty list, sent, stays empty. offline_access stays optional when configuration allows it.
  */
 export function toCreatePlan(
   clientId: string,
@@ -171,7 +176,7 @@ export function toCreatePlan(
   const rep: ClientRepresentation = {
     ...toClientRepresentation(clientId, accountId, createdAt, fields),
     defaultClientScopes: [...realmOwn(realmDefaults.defaults), ...fields.scopes],
-    optionalClientScopes: realmOwn(realmDefaults.optional),
+    optionalClientScopes: realmOwn(realmDefaults.optional).filter((scope) => scope === OFFLINE_ACCESS_SCOPE),
   };
   // On create, an OIDC client with any rootUrl (even "") and no redirect URIs or web origins
   // gets "/*" for them from Keycloak. Leave rootUrl out when there is none, and put the lists
