@@ -223,7 +223,7 @@ describe('Keycloak down or slow', () => {
   it('changed nothing in Keycloak while it was down or slow', async () => {
     expect(await keycloakAccountClientIds(account)).toEqual([clientId]);
     const limits = await env.t.call('GET', `/v1/accounts/${account}/limits`, { token });
-    expect(limits.body).toEqual({ maxApiClients: 5, used: 1 });
+    expect(limits.body).toEqual({ maxApiClients: 5, used: 1, maxSecretLifetimeDays: null });
     const got = await env.t.call<{ displayName: string | null }>('GET', clientUrl(account, clientId), {
       token,
     });
