@@ -39,6 +39,11 @@ export interface RealmSetup {
   eventsEnabled: boolean;
   eventsExpiration: number;
   enabledEventTypes: string[];
+  /** The admin events a client's history reads (src/api-clients/activity/history.ts), with the representation written. */
+  adminEventsEnabled: boolean;
+  adminEventsDetailsEnabled: boolean;
+  /** Realm attributes; `adminEventsExpiration` (seconds, a string) is how long Keycloak keeps admin events. */
+  attributes: { adminEventsExpiration: string };
 }
 
 export interface ClientProfileData {

@@ -6,7 +6,17 @@ import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { ProblemError } from '../lib/problem.js';
 import { type Catalogue, createCatalogue } from './access/catalogue.js';
 import { createDirectory, type Loaded } from './access/directory.js';
+import {
+  type Actor,
+  changedFields,
+  changeRecord,
+  createHistory,
+  type HistoryPage,
+  recordAttribute,
+  updateAction,
+} from './activity/history.js';
 import { createLastUsed } from './activity/last-used.js';
+import { createUsage, type Usage } from './activity/usage.js';
 import { bulkDelete } from './bulk-delete.js';
 import {
   accountLockName,
@@ -14,7 +24,7 @@ import {
   createLocks,
   type LockOptions,
 } from './consistency/account-lock.js';
-import { createLimits } from './consistency/limits.js';
+import { createLimits, limitRole } from './consistency/limits.js';
 import { createServiceClientRoles } from './consistency/service-client.js';
 import { checkPrecondition, type Versioned, versioned } from './consistency/versioning.js';
 import { createWrites } from './consistency/writes.js';
@@ -33,6 +43,7 @@ import { clientIdErrors, type RuleContext } from './resource/rules.js';
 import type { Limit, Role, Scope } from './resource/schema-operations.js';
 import type { UrlSafetyOptions } from './resource/url-safety.js';
 
+export type { Actor } from './activity/history.js';
 export type { Versioned } from './consistency/versioning.js';
 export type { ListOptions } from './listing.js';
 
@@ -51,6 +62,10 @@ export interface ApiClientsOptions {
   /** How long a replica keeps a client's role scope for gets and lists (directory.ts). */
   roleScopeCacheTtlMs?: number;
   lock?: LockOptions;
+  /** The bound of admin events one history request reads (activity/history.ts). */
+  historyMaxEvents?: number;
+  /** Usage (activity/usage.ts): the most login events one answer counts, and how long a replica keeps it. */
+  usage?: { maxEvents?: number; cacheTtlMs?: number };
   now?: () => Date;
 }
 
@@ -71,6 +86,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
   const secrets = createSecrets(gateway, directory, { now });
   const lastUsed = createLastUsed(gateway, { now });
+  const history = createHistory(gateway, { maxEvents: options.historyMaxEvents });
+  const usage = createUsage(gateway, { now, ...options.usage });
   /** What a client's usage adds: lastUsedAt (1 events query, read before any write) and the grace period. */
   const usageOf = (loaded: Loaded, lastUsedAt: string | null) => ({
     lastUsedAt,
@@ -147,7 +164,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       return versioned(client, usageOf(loaded, lastUsedAt));
     },
 
-    async create(accountId: string, input: BodyInput): Promise<Versioned & { secret: string }> {
+    async create(accountId: string, input: BodyInput, actor: Actor): Promise<Versioned & { secret: string }> {
       const [catalogue, realmDefaults] = await Promise.all([catalogues.load(), catalogues.realmDefaults()]);
       const fields = input.over(CREATE_BASE);
       const idErrors = input.clientId === undefined ? [] : clientIdErrors(input.clientId, accountId);
@@ -157,6 +174,11 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
         allowOfflineAccess: options.allowOfflineAccess ?? false,
       });
+      // Who created it, in the CREATE's admin event (the fix-up write, when there is one, repeats it).
+      Object.assign(
+        plan.rep.attributes ?? {},
+        recordAttribute(changeRecord('created', accountId, clientId, actor)),
+      );
       // Refusals cost Keycloak no write: a taken clientId and a full account are found before the lock.
       await Promise.all([assertRoom(accountId), assertClientIdFree(clientId)]);
       return locks.withLock(
@@ -179,6 +201,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       accountId: string,
       clientId: string,
       input: BodyInput,
+      actor: Actor,
       ifMatch?: string,
     ): Promise<Versioned> {
       if (input.errors.length === 0) assertClientIdUnchanged(input.clientId, clientId);
@@ -201,6 +224,14 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
             ifMatch,
           );
           const createdAt = now().toISOString();
+          const [before, after] = [fieldsOf(current), fields] as unknown as Record<string, unknown>[];
+          const change = changeRecord(
+            updateAction(before ?? {}, after ?? {}),
+            accountId,
+            clientId,
+            actor,
+            changedFields(before ?? {}, after ?? {}),
+          );
           try {
             return versioned(
               await writes.update(
@@ -211,6 +242,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
                 catalogue,
                 createdAt,
                 held,
+                change,
                 lease.assertLeft,
               ),
               usageOf(loaded, lastUsedAt),
@@ -222,7 +254,12 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       );
     },
 
-    async remove(accountId: string, clientId: string, ifMatch?: string): Promise<void> {
+    /** Deletes the client: one write first records who deletes it (history.ts), the DELETE's event confirms it. */
+    async remove(accountId: string, clientId: string, actor: Actor, ifMatch?: string): Promise<void> {
+      const recordDelete = (id: string) =>
+        gateway.update(id, {
+          attributes: recordAttribute(changeRecord('deleted', accountId, clientId, actor)),
+        });
       if (ifMatch !== undefined) {
         // under the client's lock: no update may land between the check and the delete
         await locks.withLock(
@@ -231,18 +268,22 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           async () => {
             const loaded = await directory.load(accountId, clientId);
             checkPrecondition((await read(loaded, await catalogueNames(), true)).client, ifMatch);
+            await recordDelete(loaded.id);
             await gateway.remove(loaded.id);
             directory.forgetRoleScope(loaded.id);
           },
         );
       } else {
-        await directory.withId(accountId, clientId, (id) => gateway.remove(id));
+        await directory.withId(accountId, clientId, async (id) => {
+          await recordDelete(id);
+          await gateway.remove(id);
+        });
       }
       directory.forget(clientId);
     },
 
-    bulkDelete: (accountId: string, clientIds: string[]) =>
-      bulkDelete(gateway, directory, accountId, clientIds),
+    bulkDelete: (accountId: string, clientIds: string[], actor: Actor) =>
+      bulkDelete(gateway, directory, accountId, clientIds, actor),
 
     async revealSecret(accountId: string, clientId: string): Promise<string> {
       if (!options.secretRevealEnabled) {
@@ -254,8 +295,12 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       return directory.withId(accountId, clientId, (id) => gateway.getSecret(id));
     },
 
-    regenerateSecret: (accountId: string, clientId: string, gracePeriodSeconds = 0): Promise<Rotation> =>
-      secrets.regenerate(accountId, clientId, gracePeriodSeconds),
+    regenerateSecret: (
+      accountId: string,
+      clientId: string,
+      gracePeriodSeconds: number,
+      actor: Actor,
+    ): Promise<Rotation> => secrets.regenerate(accountId, clientId, gracePeriodSeconds, actor),
     endGracePeriod: secrets.endGracePeriod,
     invalidate: secrets.invalidate,
 
@@ -267,9 +312,29 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       return { maxApiClients: max, used: clients.length };
     },
 
-    async setLimit(accountId: string, maxApiClients: number | null): Promise<Limit> {
-      const max = await limits.set(accountId, maxApiClients);
+    async setLimit(accountId: string, maxApiClients: number | null, actor: Actor): Promise<Limit> {
+      const max = await limits.set(accountId, maxApiClients, actor);
       return { maxApiClients: max, used: (await directory.accountClients(accountId)).length };
+    },
+
+    /** The client's changes, newest first (activity/history.ts). */
+    clientHistory: (accountId: string, clientId: string, first: number, max: number): Promise<HistoryPage> =>
+      directory.withId(accountId, clientId, (id) => history.ofClient(accountId, id, first, max)),
+
+    /** The account's changes, deleted clients and limit changes included. */
+    accountHistory: async (accountId: string, first: number, max: number): Promise<HistoryPage> =>
+      history.ofAccount(accountId, await roles.rolePath(limitRole(accountId)), first, max),
+
+    /** Tokens issued and refusals per day (activity/usage.ts); a range longer than the events' retention is refused. */
+    async usage(accountId: string, clientId: string, days: number): Promise<Usage> {
+      const maxDays = await usage.maxDays();
+      if (days > maxDays) {
+        throw new ProblemError('validation-failed', `Keycloak keeps login events ${maxDays} days`, {
+          errors: [{ pointer: '/days', in: 'query', reason: `must be at most ${maxDays}` }],
+        });
+      }
+      await directory.withId(accountId, clientId, async () => undefined);
+      return usage.of(clientId, days);
     },
 
     scopes: async (): Promise<Scope[]> =>

@@ -1,11 +1,14 @@
 // Each account's limit of API clients: the configured default, or the account's own override,
 // kept in Keycloak as the client role `limit.<account>` (attribute maxApiClients) of the
-// service's own client.
-import { isConflict, isNotFound } from '../../keycloak/errors.js';
+// service's own client. Each change writes the role with a change record (activity/history.ts): the
+// role's admin events are the account's limit history. Back to the default keeps the role without
+// maxApiClients (a delete's admin event could not carry who did it).
+import { isConflict } from '../../keycloak/errors.js';
 import { createTtlCache } from '../../lib/cache.js';
+import { type Actor, CHANGE_ATTRIBUTE, changeRecord } from '../activity/history.js';
 import type { ServiceClientRoles } from './service-client.js';
 
-const limitRole = (accountId: string) => `limit.${accountId}`;
+export const limitRole = (accountId: string) => `limit.${accountId}`;
 
 export interface LimitOptions {
   defaultMaxApiClients: number;
@@ -36,21 +39,19 @@ export function createLimits(roles: ServiceClientRoles, options: LimitOptions) {
       return max;
     },
 
-    /** Sets the account's own limit, or (null) returns it to the default. */
-    async set(accountId: string, maxApiClients: number | null): Promise<number> {
+    /** Sets the account's own limit, or (null) returns it to the default; recorded as `actor`'s change. */
+    async set(accountId: string, maxApiClients: number | null, actor: Actor): Promise<number> {
       cache.delete(accountId);
       try {
         const name = limitRole(accountId);
-        if (maxApiClients === null) {
-          await roles.delete('limits.delete', name).catch((error) => {
-            if (!isNotFound(error)) throw error;
-          });
-          return options.defaultMaxApiClients;
-        }
+        const record = changeRecord('limit-changed', accountId, null, actor, ['maxApiClients']);
         const role = {
           name,
           description: `API Clients service: maximum number of API clients of account ${accountId}`,
-          attributes: { maxApiClients: [String(maxApiClients)] },
+          attributes: {
+            ...(maxApiClients === null ? {} : { maxApiClients: [String(maxApiClients)] }),
+            [CHANGE_ATTRIBUTE]: [JSON.stringify(record)],
+          },
         };
         try {
           await roles.create('limits.create', role);
@@ -58,7 +59,7 @@ export function createLimits(roles: ServiceClientRoles, options: LimitOptions) {
           if (!isConflict(error)) throw error;
           await roles.update('limits.update', name, role);
         }
-        return maxApiClients;
+        return maxApiClients ?? options.defaultMaxApiClients;
       } finally {
         cache.delete(accountId);
       }

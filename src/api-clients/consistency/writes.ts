@@ -12,6 +12,7 @@ import { type Catalogue, scopeIdOf } from '../access/catalogue.js';
 import type { Loaded } from '../access/directory.js';
 import { isManagedBy } from '../access/ownership.js';
 import { createRoleAssignment, type UndoSteps } from '../access/role-assignment.js';
+import { type ChangeRecord, recordAttribute, undoRecord } from '../activity/history.js';
 import { clientIdTaken } from '../errors.js';
 import {
   type ClientRepresentation,
@@ -125,11 +126,14 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       catalogue: Catalogue,
       createdAtIfMissing: string,
       heldRoles: readonly RoleRepresentation[],
+      /** Who changed what (activity/history.ts): written with the representation, and again, undone, by an undo. */
+      record: ChangeRecord,
       /** Called before each write; throws to stop (the lock's lease ran out), and what was written is undone. */
       beforeWrite: (what: string) => void = () => {},
     ): Promise<ApiClientConfig> {
       const createdAt = before.createdAt ?? createdAtIfMissing;
-      const rep = toClientRepresentation(before.clientId, accountId, createdAt, fields);
+      const written = toClientRepresentation(before.clientId, accountId, createdAt, fields);
+      const rep = { ...written, attributes: { ...written.attributes, ...recordAttribute(record) } };
       const toAdd = fields.scopes.filter((scope) => !before.scopes.includes(scope));
       const toRemove = before.scopes.filter((scope) => !fields.scopes.includes(scope));
       const scopeId = (name: string) => scopeIdOf(catalogue, name);
@@ -165,10 +169,11 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
           for (const step of undoRoles.reverse()) await step();
           for (const scope of removed) await gateway.addDefaultScope(loaded.id, scopeId(scope));
           for (const scope of added) await gateway.removeDefaultScope(loaded.id, scopeId(scope));
-          await gateway.update(
-            loaded.id,
-            toClientRepresentation(before.clientId, accountId, createdAt, fieldsOf(before)),
-          );
+          const previous = toClientRepresentation(before.clientId, accountId, createdAt, fieldsOf(before));
+          await gateway.update(loaded.id, {
+            ...previous,
+            attributes: { ...previous.attributes, ...recordAttribute(undoRecord(record)) },
+          });
         } catch {
           throw keycloakUnavailable(
             `Keycloak failed during the change of ${before.clientId}, and part of it could not be undone yet; ` +

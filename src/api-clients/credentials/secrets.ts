@@ -24,6 +24,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientsGateway } from '../../keycloak/clients-gateway.js';
 import type { Directory } from '../access/directory.js';
+import { type Actor, changeRecord, recordAttribute } from '../activity/history.js';
 import { SECRET_ROTATION_ATTRIBUTE } from '../resource/mapping.js';
 
 /** Keycloak's attributes of a rotated-out secret (org.keycloak.models.ClientSecretConstants). */
@@ -69,40 +70,61 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
     return id;
   }
 
+  /** One more write that records a change whose own admin event carries no representation. */
+  const record = (id: string, ...change: Parameters<typeof changeRecord>) =>
+    gateway.update(id, { attributes: recordAttribute(changeRecord(...change)) });
+
   return {
     /** A new secret; the previous one accepted `gracePeriodSeconds` longer (0: refused at once). */
-    async regenerate(accountId: string, clientId: string, gracePeriodSeconds: number): Promise<Rotation> {
+    async regenerate(
+      accountId: string,
+      clientId: string,
+      gracePeriodSeconds: number,
+      actor: Actor,
+    ): Promise<Rotation> {
       if (gracePeriodSeconds === 0) {
         return directory.withId(accountId, clientId, async (id) => {
           const secret = await gateway.regenerateSecret(id);
           await gateway.endRotatedSecret(id);
+          await record(id, 'secret-regenerated', accountId, clientId, actor);
           return { secret, previousSecretExpiresAt: null };
         });
       }
       const id = await coveredClientId(accountId, clientId);
       const secret = await gateway.regenerateSecret(id);
       const lastAcceptedSecond = epochSeconds(options.now()) + gracePeriodSeconds - 1;
+      // the write that moves the grace period's end also records who regenerated
       await gateway.update(id, {
-        attributes: { [ROTATED_SECRET_EXPIRATION_ATTRIBUTE]: String(lastAcceptedSecond) },
+        attributes: {
+          [ROTATED_SECRET_EXPIRATION_ATTRIBUTE]: String(lastAcceptedSecond),
+          ...recordAttribute(changeRecord('secret-regenerated', accountId, clientId, actor)),
+        },
       });
       return { secret, previousSecretExpiresAt: new Date((lastAcceptedSecond + 1) * 1000).toISOString() };
     },
 
     /** Keycloak refuses the rotated-out secret from now on (also fine when there is none). */
-    endGracePeriod: (accountId: string, clientId: string): Promise<void> =>
-      directory.withId(accountId, clientId, (id) => gateway.endRotatedSecret(id)),
+    endGracePeriod: (accountId: string, clientId: string, actor: Actor): Promise<void> =>
+      directory.withId(accountId, clientId, async (id) => {
+        await gateway.endRotatedSecret(id);
+        await record(id, 'grace-period-ended', accountId, clientId, actor);
+      }),
 
     /**
      * A new secret with no grace, and every token issued so far revoked: the client's notBefore
      * is set to the next whole second, and the answer waits for that second to begin, so that a
      * token asked for with the new secret after the answer is valid and none from before is.
      */
-    async invalidate(accountId: string, clientId: string): Promise<string> {
+    async invalidate(accountId: string, clientId: string, actor: Actor): Promise<string> {
       return directory.withId(accountId, clientId, async (id) => {
         const secret = await gateway.regenerateSecret(id);
         await gateway.endRotatedSecret(id);
         const notBefore = epochSeconds(options.now()) + 1;
-        await gateway.update(id, { notBefore });
+        // the notBefore write also records who invalidated
+        await gateway.update(id, {
+          notBefore,
+          attributes: recordAttribute(changeRecord('invalidated', accountId, clientId, actor)),
+        });
         const wait = notBefore * 1000 - options.now().getTime();
         if (wait > 0) await sleep(wait);
         return secret;
