@@ -30,6 +30,7 @@ const account = uniqueAccount('hist');
 const other = uniqueAccount('hist');
 const clientId = `${account}_job`;
 const deletedId = `${account}_gone`;
+const bulkId = `${account}_bulk`;
 const otherId = `${other}_job`;
 /** Every secret the service answered in this file: none may be in a history answer. */
 const secrets: string[] = [];
@@ -66,9 +67,9 @@ beforeAll(async () => {
   });
   expect(rotated.status).toBe(200);
   secrets.push(rotated.body.secret);
-  expect((await t.call('DELETE', `${clientUrl(account, clientId)}/secret/previous`, { token: paula })).status).toBe(
-    204,
-  );
+  expect(
+    (await t.call('DELETE', `${clientUrl(account, clientId)}/secret/previous`, { token: paula })).status,
+  ).toBe(204);
   const invalidated = await t.call<{ secret: string }>('POST', `${clientUrl(account, clientId)}/invalidate`, {
     token: paula,
   });
@@ -81,10 +82,26 @@ beforeAll(async () => {
   });
   expect(gone.status).toBe(201);
   secrets.push(gone.body.secret);
-  expect((await t.call('DELETE', clientUrl(account, deletedId), { token: paula })).status).toBe(204);
+  // one delete with If-Match, one through bulk delete
+  const etag = (await t.call('GET', clientUrl(account, deletedId), { token: paula })).headers.etag as string;
+  expect(
+    (await t.call('DELETE', clientUrl(account, deletedId), { token: paula, headers: { 'if-match': etag } }))
+      .status,
+  ).toBe(204);
+  const bulk = await t.call<{ secret: string }>('POST', clientsUrl(account), {
+    token: paula,
+    body: scriptClient(bulkId),
+  });
+  secrets.push(bulk.body.secret);
+  const bulkDeleted = await t.call('POST', `${clientsUrl(account)}/bulk-delete`, {
+    token: paula,
+    body: { clientIds: [bulkId] },
+  });
+  expect(bulkDeleted.body).toEqual({ results: [{ clientId: bulkId, status: 'deleted' }] });
 
   expect(
-    (await t.call('PUT', `/v1/accounts/${account}/limits`, { token: paula, body: { maxApiClients: 7 } })).status,
+    (await t.call('PUT', `/v1/accounts/${account}/limits`, { token: paula, body: { maxApiClients: 7 } }))
+      .status,
   ).toBe(200);
 
   const elsewhere = await t.call<{ secret: string }>('POST', clientsUrl(other), {
@@ -136,14 +153,18 @@ describe("a client's history", () => {
   });
 
   it('holds no secret', async () => {
-    const text = JSON.stringify((await historyOf(clientId)).body) + JSON.stringify((await accountHistory(account)).body);
+    const text =
+      JSON.stringify((await historyOf(clientId)).body) + JSON.stringify((await accountHistory(account)).body);
     for (const secret of secrets) expect(text).not.toContain(secret);
   });
 
   it("is refused to another account's admin and not found for another account's client", async () => {
-    expect((await t.call('GET', `${clientUrl(account, clientId)}/history`, { token: gina })).status).toBe(403);
+    expect((await t.call('GET', `${clientUrl(account, clientId)}/history`, { token: gina })).status).toBe(
+      403,
+    );
     expect(
-      (await t.call('GET', `/v1/accounts/${account}/api-clients/${otherId}/history`, { token: paula })).status,
+      (await t.call('GET', `/v1/accounts/${account}/api-clients/${otherId}/history`, { token: paula }))
+        .status,
     ).toBe(404);
   });
 });
@@ -153,23 +174,25 @@ describe("the account's history", () => {
     const answer = await accountHistory(account);
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     const rows = answer.body.items;
-    const deleted = rows.find((row) => row.action === 'deleted');
-    expect(deleted).toMatchObject({ clientId: deletedId, actor: { username: 'paula' } });
     const limit = rows.find((row) => row.action === 'limit-changed');
     expect(limit).toMatchObject({ clientId: null, changed: ['maxApiClients'], actor: { username: 'paula' } });
     // newest first: the limit change came last, the client's creation first
     expect(rows[0]?.action).toBe('limit-changed');
     expect(rows.at(-1)).toMatchObject({ action: 'created', clientId });
-    expect(rows.filter((row) => row.clientId === deletedId).map((row) => row.action)).toEqual([
-      'deleted',
-      'created',
-    ]);
+    for (const id of [deletedId, bulkId]) {
+      expect(rows.filter((row) => row.clientId === id).map((row) => row.action)).toEqual([
+        'deleted',
+        'created',
+      ]);
+      expect(rows.find((row) => row.clientId === id)?.actor.username).toBe('paula');
+    }
   });
 
   it('lists nothing of another account', async () => {
     const mine = (await accountHistory(account)).body.items;
     expect(mine.length).toBeGreaterThan(0);
-    for (const row of mine) if (row.clientId !== null) expect(row.clientId.startsWith(`${account}_`)).toBe(true);
+    for (const row of mine)
+      if (row.clientId !== null) expect(row.clientId.startsWith(`${account}_`)).toBe(true);
     const theirs = (await accountHistory(other)).body.items;
     expect(theirs.map((row) => [row.action, row.clientId])).toEqual([['created', otherId]]);
   });
