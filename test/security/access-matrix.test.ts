@@ -68,6 +68,9 @@ const ROUTES = [
   'getLimits',
   'putLimits',
   'scopes',
+  'clientHistory',
+  'accountHistory',
+  'usage',
 ] as const;
 type RouteName = (typeof ROUTES)[number];
 type Row = Record<RouteName, number>;
@@ -80,13 +83,13 @@ const row = (...statuses: number[]): Row => {
 // What the contract (SPEC §3, §5) says each kind of caller gets from each route.
 // biome-ignore format: a table
 const [UNAUTHENTICATED, VIEWER, ADMIN, PLATFORM, OTHER_ACCOUNT, API_CLIENT] = [
-  //   list create get  put  patch delete bulk reveal regen limits putLimits scopes
-  row(401, 401,  401, 401, 401,  401,   401, 401,   401,  401,   401,      401), // no valid token
-  row(200, 403,  200, 403, 403,  403,   403, 403,   403,  200,   403,      200), // api-clients-viewer
-  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,   403,      200), // api-clients-admin
-  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,   200,      200), // platform-admin
-  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,   403,      200), // any role, other account
-  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,   403,      403), // a managed API client
+  //   list create get  put  patch delete bulk reveal regen limits putLimits scopes history accHistory usage
+  row(401, 401,  401, 401, 401,  401,   401, 401,   401,  401,   401,      401,   401,    401,       401), // no valid token
+  row(200, 403,  200, 403, 403,  403,   403, 403,   403,  200,   403,      200,   200,    200,       200), // api-clients-viewer
+  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,   403,      200,   200,    200,       200), // api-clients-admin
+  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,   200,      200,   200,    200,       200), // platform-admin
+  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,   403,      200,   403,    403,       403), // any role, other account
+  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,   403,      403,   403,    403,       403), // a managed API client
 ] as const;
 
 /** How a caller presents itself: the Authorization header it sends, if any. */
@@ -412,6 +415,39 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
       verify: async (answer) => {
         const names = (answer.body as { items: { name: string }[] }).items.map((scope) => scope.name);
         expect(names).toEqual(expect.arrayContaining(['datahub-api', 'push-data']));
+      },
+    }),
+  },
+  clientHistory: {
+    changes: false,
+    attempt: async (account) => ({
+      method: 'GET',
+      url: `${fixtureUrl(account)}/history`,
+      verify: async (answer) => {
+        const rows = (answer.body as { items: { clientId: string }[] }).items;
+        expect(rows.length).toBeGreaterThan(0);
+        for (const row of rows) expect(row.clientId).toBe(fixtureOf(account));
+      },
+    }),
+  },
+  accountHistory: {
+    changes: false,
+    attempt: async (account) => ({
+      method: 'GET',
+      url: `/v1/accounts/${account}/history`,
+      verify: async (answer) => {
+        for (const row of (answer.body as { items: { clientId: string | null }[] }).items)
+          if (row.clientId !== null) expect(row.clientId.startsWith(`${account}_`)).toBe(true);
+      },
+    }),
+  },
+  usage: {
+    changes: false,
+    attempt: async (account) => ({
+      method: 'GET',
+      url: `${fixtureUrl(account)}/usage?days=2`,
+      verify: async (answer) => {
+        expect((answer.body as { days: unknown[] }).days).toHaveLength(2);
       },
     }),
   },
