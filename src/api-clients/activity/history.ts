@@ -173,7 +173,9 @@ export function rowsOf(events: readonly AdminEventRepresentation[], accountId: s
     if (seen.has(record.id) || undone.has(record.id)) continue;
     seen.add(record.id);
     const at = record.action === 'deleted' ? deletedAt.get(path) : event.time;
-    if (at === undefined) continue; // a delete that Keycloak did not do
+    // a delete that Keycloak did not do (a failed one, retried: only the last one before the DELETE counts)
+    if (at === undefined) continue;
+    if (record.action === 'deleted') deletedAt.delete(path);
     rows.push({
       at: new Date(at).toISOString(),
       action: record.action,
