@@ -58,11 +58,11 @@ export async function measureActivity(
     Array.from({ length: USAGE_IN_FLIGHT }, async () => {
       while (sent < events) {
         ctx.signal.throwIfAborted();
-        sent += 1;
+        const n = ++sent;
         const answer = await fetch(tokenUrl, { method: 'POST', body: form, signal: ctx.signal });
         await answer.arrayBuffer();
         if (answer.status !== 200) throw new Error(`token request: ${answer.status}`);
-        if (sent % 5000 === 0) ctx.log(`[bench] usage: ${sent} tokens`);
+        if (n % 5000 === 0) ctx.log(`[bench] usage: ${n} tokens`);
       }
     }),
   );

@@ -325,14 +325,9 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     accountHistory: async (accountId: string, first: number, max: number): Promise<HistoryPage> =>
       history.ofAccount(accountId, await roles.rolePath(limitRole(accountId)), first, max),
 
-    /** Tokens issued and refusals per day (activity/usage.ts); a range longer than the events' retention is refused. */
+    /** Tokens issued and refusals per day (activity/usage.ts), for a client of the account. */
     async usage(accountId: string, clientId: string, days: number): Promise<Usage> {
-      const maxDays = await usage.maxDays();
-      if (days > maxDays) {
-        throw new ProblemError('validation-failed', `Keycloak keeps login events ${maxDays} days`, {
-          errors: [{ pointer: '/days', in: 'query', reason: `must be at most ${maxDays}` }],
-        });
-      }
+      await usage.assertRange(days);
       await directory.withId(accountId, clientId, async () => undefined);
       return usage.of(clientId, days);
     },

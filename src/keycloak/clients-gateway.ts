@@ -63,6 +63,7 @@ export function createClientsGateway({ call }: KeycloakAdmin) {
       max: number;
       first?: number;
       sinceMs?: number;
+      untilMs?: number;
     }) =>
       call(query.clientId ? 'events.find-by-client' : 'events.find-recent', (kc) =>
         kc.realms.findEvents({
@@ -72,6 +73,7 @@ export function createClientsGateway({ call }: KeycloakAdmin) {
           max: query.max,
           ...(query.first ? { first: query.first } : {}),
           ...(query.sinceMs !== undefined ? { dateFrom: String(query.sinceMs) } : {}),
+          ...(query.untilMs !== undefined ? { dateTo: String(query.untilMs) } : {}),
         }),
       ),
     /** The realm's login-event settings (eventsExpiration: how long Keycloak keeps them). */

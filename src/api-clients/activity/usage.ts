@@ -4,16 +4,21 @@
 // (the event's `error`) and source address. The realm saves the three types for eventsExpiration
 // seconds (keycloak/setup/api-clients.json); the longest range asked for is that retention in days.
 //
-// Cost: Keycloak has no count of events, only pages of them (one client, these types, since the
-// range's first day, newest first). A key used every minute writes 20,000 events in two weeks, so:
-// - pages of PAGE_SIZE events, at most `maxEvents` events per answer: beyond that the answer says
-//   `truncated: true`, `countedUpTo` and `countedFrom` (the oldest event counted; days before it are
-//   not complete), and asks once more for the newest refusal if none was among those counted;
-// - the answer is kept per replica for `cacheTtlMs` (client and range as the key);
-// - the retention is read once per RETENTION_TTL_MS.
+// Cost: Keycloak has no count of events, only pages of them (one client, these types, between two
+// times, newest first). A key used every minute writes 1,440 events a day, 20,000 in two weeks, so:
+// - one page over the whole range first: a quiet client (fewer than PAGE_SIZE events) costs 1 call;
+// - a busier one is read day by day (UTC, dateFrom/dateTo), in pages of PAGE_SIZE events, newest day
+//   first, at most `maxEvents` events per answer: beyond that the answer says `truncated: true`,
+//   `countedUpTo` and `countedFrom` (the oldest event counted; days before it are incomplete), and
+//   asks once more for the newest refusal if none was among those counted;
+// - a day that is over never changes: its counts are kept PAST_DAY_TTL_MS by the replica, so after
+//   the first answer only today is read again (2 calls a day-full of a minute-key);
+// - the whole answer is kept `cacheTtlMs` (client and range as the key); the retention is read once
+//   per RETENTION_TTL_MS.
 // docs/performance.md has the measured calls and times.
 import type { ClientsGateway, EventRepresentation, EventType } from '../../keycloak/clients-gateway.js';
 import { createTtlCache } from '../../lib/cache.js';
+import { ProblemError } from '../../lib/problem.js';
 import { TOKEN_EVENT_TYPES } from './last-used.js';
 
 export const REFUSAL_EVENT_TYPE: EventType = 'CLIENT_LOGIN_ERROR';
@@ -25,6 +30,8 @@ export const USAGE_CACHE_TTL_MS = 30_000;
 /** The longest range when the realm keeps events forever (no eventsExpiration). */
 export const USAGE_DAYS_WITHOUT_RETENTION = 90;
 const RETENTION_TTL_MS = 10 * 60_000;
+/** How long a replica keeps a past day's counts (they do not change; the bound is memory, and a day expiring). */
+export const PAST_DAY_TTL_MS = 6 * 3600_000;
 const DAY_MS = 86_400_000;
 
 export interface UsageDay {
@@ -52,6 +59,13 @@ export interface UsageOptions {
   cacheTtlMs?: number;
 }
 
+interface DayCount {
+  tokensIssued: number;
+  failedAuthentications: number;
+  /** The day's newest refusal. */
+  lastFailure?: EventRepresentation;
+}
+
 const dateOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 export function createUsage(gateway: ClientsGateway, options: UsageOptions) {
@@ -66,47 +80,87 @@ export function createUsage(gateway: ClientsGateway, options: UsageOptions) {
       return { days: seconds ? Math.max(1, Math.floor(seconds / 86_400)) : USAGE_DAYS_WITHOUT_RETENTION };
     },
   });
+  /** Past days' counts per client: events are written at "now", so a day that is over never changes. */
+  const pastDays = createTtlCache<string, DayCount>({ ttlMs: PAST_DAY_TTL_MS, max: 50_000 });
 
-  async function count(key: string): Promise<Usage> {
-    const [clientId, daysText] = key.split('\n') as [string, string];
-    const days = Number(daysText);
-    const today = Date.parse(`${dateOf(options.now().getTime())}T00:00:00Z`);
-    const since = today - (days - 1) * DAY_MS;
-    const rows = new Map<string, UsageDay>();
-    for (let at = since; at <= today; at += DAY_MS) {
-      const date = dateOf(at);
-      rows.set(date, { date, tokensIssued: 0, failedAuthentications: 0 });
-    }
-    let lastFailure: EventRepresentation | undefined;
-    let counted = 0;
+  /** One day's events, newest first, in pages, at most `budget` of them; `complete` when all were read. */
+  async function countDay(clientId: string, dayStart: number, budget: number) {
+    const day: DayCount = { tokensIssued: 0, failedAuthentications: 0 };
+    let read = 0;
     let oldest: number | undefined;
-    let truncated = false;
     for (;;) {
-      const max = Math.min(pageSize, maxEvents - counted);
+      const max = Math.min(pageSize, budget - read);
       const page = await gateway.findEvents({
         clientId,
         types: USAGE_EVENT_TYPES,
-        first: counted,
+        first: read,
         max,
-        sinceMs: since,
+        sinceMs: dayStart,
+        untilMs: dayStart + DAY_MS - 1,
       });
       for (const event of page) {
-        if (event.time === undefined) continue;
-        const row = rows.get(dateOf(event.time));
-        if (!row) continue;
         if (event.type === REFUSAL_EVENT_TYPE) {
-          row.failedAuthentications++;
-          lastFailure ??= event;
-        } else row.tokensIssued++;
-        oldest = event.time;
+          day.failedAuthentications++;
+          day.lastFailure ??= event;
+        } else day.tokensIssued++;
+        oldest = event.time ?? oldest;
       }
-      counted += page.length;
-      if (page.length < max) break;
-      if (counted >= maxEvents) {
-        truncated = true;
-        break;
-      }
+      read += page.length;
+      if (page.length < max) return { day, read, complete: true, oldest };
+      if (read >= budget) return { day, read, complete: false, oldest };
     }
+  }
+
+  async function count(key: string): Promise<Usage> {
+    const [clientId, daysText] = key.split('\n') as [string, string];
+    const now = options.now().getTime();
+    const today = Date.parse(`${dateOf(now)}T00:00:00Z`);
+    const since = today - (Number(daysText) - 1) * DAY_MS;
+    const counts = new Map<string, DayCount>();
+    const keep = (dayStart: number, day: DayCount) => {
+      // a day is kept once it is over (and a minute more, for events still being written)
+      if (dayStart + DAY_MS + 60_000 < now) pastDays.set(`${clientId}\n${dateOf(dayStart)}`, day);
+    };
+    let budget = maxEvents;
+    let countedFrom: number | undefined;
+    // A quiet client first: one page over the whole range; when it is not full, it is everything.
+    const whole = await gateway.findEvents({
+      clientId,
+      types: USAGE_EVENT_TYPES,
+      max: pageSize,
+      sinceMs: since,
+    });
+    if (whole.length < pageSize) {
+      for (let dayStart = since; dayStart <= today; dayStart += DAY_MS)
+        counts.set(dateOf(dayStart), { tokensIssued: 0, failedAuthentications: 0 });
+      for (const event of whole) {
+        const day = event.time === undefined ? undefined : counts.get(dateOf(event.time));
+        if (!day) continue;
+        if (event.type === REFUSAL_EVENT_TYPE) {
+          day.failedAuthentications++;
+          day.lastFailure ??= event;
+        } else day.tokensIssued++;
+      }
+      for (let dayStart = since; dayStart < today; dayStart += DAY_MS)
+        keep(dayStart, counts.get(dateOf(dayStart)) as DayCount);
+    }
+    // A busy one: day by day, newest first (the cap keeps the newest events), past days once.
+    for (let dayStart = today; dayStart >= since && whole.length >= pageSize; dayStart -= DAY_MS) {
+      const date = dateOf(dayStart);
+      const kept = pastDays.peek(`${clientId}\n${date}`);
+      if (kept) {
+        counts.set(date, kept);
+        continue;
+      }
+      if (countedFrom !== undefined) continue; // past the cap: unknown, shown as 0
+      const { day, read, complete, oldest } = await countDay(clientId, dayStart, budget);
+      budget -= read;
+      counts.set(date, day);
+      if (!complete) countedFrom = oldest ?? dayStart;
+      else keep(dayStart, day);
+    }
+    const truncated = countedFrom !== undefined;
+    let lastFailure = [...counts.values()].find((day) => day.lastFailure)?.lastFailure;
     if (truncated && !lastFailure) {
       [lastFailure] = await gateway.findEvents({
         clientId,
@@ -115,8 +169,18 @@ export function createUsage(gateway: ClientsGateway, options: UsageOptions) {
         sinceMs: since,
       });
     }
+    const days: UsageDay[] = [];
+    for (let dayStart = since; dayStart <= today; dayStart += DAY_MS) {
+      const date = dateOf(dayStart);
+      const day = counts.get(date);
+      days.push({
+        date,
+        tokensIssued: day?.tokensIssued ?? 0,
+        failedAuthentications: day?.failedAuthentications ?? 0,
+      });
+    }
     return {
-      days: [...rows.values()],
+      days,
       lastFailure:
         lastFailure?.time === undefined
           ? null
@@ -127,7 +191,7 @@ export function createUsage(gateway: ClientsGateway, options: UsageOptions) {
             },
       truncated,
       countedUpTo: maxEvents,
-      countedFrom: truncated && oldest !== undefined ? new Date(oldest).toISOString() : null,
+      countedFrom: countedFrom === undefined ? null : new Date(countedFrom).toISOString(),
     };
   }
   const answers = createTtlCache<string, Usage>({
@@ -137,8 +201,14 @@ export function createUsage(gateway: ClientsGateway, options: UsageOptions) {
   });
 
   return {
-    /** The longest range a usage request may ask for, in days: the login events' retention. */
-    maxDays: async (): Promise<number> => (await retention.get('days')).days,
+    /** Refuses a range longer than the login events' retention (in days): Keycloak has nothing older. */
+    async assertRange(days: number): Promise<void> {
+      const { days: maxDays } = await retention.get('days');
+      if (days <= maxDays) return;
+      throw new ProblemError('validation-failed', `Keycloak keeps login events ${maxDays} days`, {
+        errors: [{ pointer: '/days', in: 'query', reason: `must be at most ${maxDays}` }],
+      });
+    },
     /** The client's use over the last `days` days (UTC), today included. */
     of: (clientId: string, days: number): Promise<Usage> => answers.get(`${clientId}\n${days}`),
   };
