@@ -39,7 +39,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist ./dist
 USER node
-EXPOSE 3000
+# 3000: the API; 9464: /metrics (METRICS_PORT), for the scraper on the internal network only
+EXPOSE 3000 9464
 # node as PID 1 gets SIGTERM from `docker stop`; the server finishes in-flight requests on it
 # (up to 10 s, so give `docker stop` / the orchestrator a grace period above that).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=15s --retries=3 \

@@ -160,4 +160,9 @@ def filter_failure(ctx, failure, case, response) -> bool:
 def _summary() -> None:
     if accepted:
         lines = "\n".join(f"  {count:5d}  {rule}" for rule, count in accepted.most_common())
-        sys.stderr.write(f"\nSchema-valid requests refused by a listed domain rule (fuzz/expected-refusals.yaml):\n{lines}\n")
+        table = f"\nSchema-valid requests refused by a listed domain rule (fuzz/expected-refusals.yaml):\n{lines}\n"
+        # scripts/fuzz.ts sends this process's output to a log file and prints the table itself
+        if os.environ.get("FUZZ_REFUSALS_FILE"):
+            Path(os.environ["FUZZ_REFUSALS_FILE"]).write_text(table)
+        else:
+            sys.stderr.write(table)

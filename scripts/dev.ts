@@ -147,6 +147,12 @@ async function main(): Promise<void> {
       `Port ${config.port} on ${config.host} is in use (another \`npm run dev\` or \`npm start\`?).\n` +
         `Stop that process, or run the service on another port: PORT=${config.port + 1} npm run dev`,
     );
+  const { metrics } = config;
+  if (metrics.enabled && metrics.port !== undefined && !(await canListen(metrics.host, metrics.port)))
+    fail(
+      `Port ${metrics.port} on ${metrics.host} for /metrics is in use (another \`npm run dev\` or \`npm start\`?).\n` +
+        `Set METRICS_PORT=0 (any free port), another METRICS_PORT, or METRICS_ON_PUBLIC_PORT=true`,
+    );
 
   if (consoleBuildStale()) {
     say('building the console (console/ into dist/console)');

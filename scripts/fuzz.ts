@@ -8,16 +8,21 @@
 // 2. Keycloak: KEYCLOAK_URL when set, otherwise the local distribution on free loopback ports;
 // 3. the service (buildApp) on a free loopback port, as the tests configure it;
 // 4. raises the limit of the fuzz accounts (fuzz/hooks.py steers schema-valid requests there);
-// 5. schemathesis, with fuzz/schemathesis.toml and fuzz/hooks.py, killed at the time bound;
+// 5. schemathesis, with fuzz/schemathesis.toml and fuzz/hooks.py, killed at the time bound; its
+//    console output goes to .cache/fuzz/schemathesis-<time>.log, not to this script's: its closing
+//    line is pytest's (`=== 1 warning in 180.35s ===`), which a reader of the CI log takes for "no
+//    tests ran". On success this script prints `fuzz: N passed, N failed` from the JUnit report
+//    instead, and the expected-refusals table; on failure, the log's last lines and its path;
 // 6. removes the clients the run created, stops the service and the Keycloak it started (also on
 //    Ctrl-C or a failure). The exit code is schemathesis's: non-zero on any finding.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import { DEVELOPMENT_CLIENT_SECRET, loadConfig } from '../src/config.js';
+import { countJUnit, passedOf } from './lib/junit.js';
 import {
   InterruptedError,
   MissingPrerequisiteError,
@@ -34,6 +39,8 @@ const limitsAccount = 'fuzz-limits';
 const fuzzDir = join(projectRoot, 'fuzz');
 // schemathesis keeps its report and crash cache (`st replay`) in its working folder: git-ignored
 const workDir = join(projectRoot, '.cache', 'fuzz');
+/** How much of schemathesis' log a failed run prints: its findings and its closing lines. */
+const failureTailLines = 80;
 
 const { values: args } = parseArgs({
   options: {
@@ -140,6 +147,10 @@ function setUpVenv(): string {
 
 async function runSchemathesis(venv: string, serviceUrl: string, tokenUrl: string): Promise<number> {
   mkdirSync(workDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const logPath = join(workDir, `schemathesis-${stamp}.log`);
+  const junitPath = join(workDir, `junit-${stamp}.xml`);
+  const refusalsPath = join(workDir, `refusals-${stamp}.txt`);
   const command = [
     '--config-file',
     join(fuzzDir, 'schemathesis.toml'),
@@ -151,25 +162,28 @@ async function runSchemathesis(venv: string, serviceUrl: string, tokenUrl: strin
     String(maxTimeSeconds),
     '--report',
     'junit',
-    '--report-dir',
-    workDir,
+    '--report-junit-path',
+    junitPath,
     ...(args.seed ? ['--seed', args.seed] : []),
   ];
-  say(`schemathesis ${command.join(' ')}`);
+  say(`schemathesis ${command.join(' ')} (its output: ${logPath})`);
   const started = Date.now();
+  const log = openSync(logPath, 'w');
   const child = spawn(join(venv, 'bin', 'schemathesis'), command, {
     // its own process group: the time bound and Ctrl-C end it and anything it started
     detached: true,
     cwd: workDir,
-    stdio: 'inherit',
+    stdio: ['ignore', log, log],
     env: {
       ...process.env,
       SCHEMATHESIS_HOOKS: join(fuzzDir, 'hooks.py'),
       FUZZ_TOKEN_URL: tokenUrl,
       FUZZ_ACCOUNTS: fuzzAccounts.join(','),
       FUZZ_LIMITS_ACCOUNT: limitsAccount,
+      FUZZ_REFUSALS_FILE: refusalsPath,
     },
   });
+  closeSync(log);
   fuzzer = child;
   const bound = setTimeout(
     () => {
@@ -182,10 +196,23 @@ async function runSchemathesis(venv: string, serviceUrl: string, tokenUrl: strin
     child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))),
   );
   clearTimeout(bound);
-  say(
-    `schemathesis exited with ${code} after ${((Date.now() - started) / 1000).toFixed(0)} s (JUnit report in ${workDir})`,
-  );
-  return code;
+  say(`schemathesis exited with ${code} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (existsSync(refusalsPath)) process.stderr.write(readFileSync(refusalsPath, 'utf8'));
+  if (code !== 0) {
+    const lines = readFileSync(logPath, 'utf8').trimEnd().split('\n');
+    process.stderr.write(`${lines.slice(-failureTailLines).join('\n')}\n`);
+    say(
+      `schemathesis failed: the last ${failureTailLines} lines of its output above, all of it in ${logPath}`,
+    );
+    return code;
+  }
+  if (!existsSync(junitPath)) {
+    say(`schemathesis wrote no JUnit report (${junitPath}); its output: ${logPath}`);
+    return 1;
+  }
+  const counts = countJUnit(readFileSync(junitPath, 'utf8'));
+  console.log(`fuzz: ${passedOf(counts)} passed, ${counts.failed} failed`);
+  return counts.failed > 0 || counts.tests === 0 ? 1 : 0;
 }
 
 async function platformAdminToken(tokenUrl: string): Promise<string> {

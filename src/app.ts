@@ -7,6 +7,7 @@ import Fastify, {
 } from 'fastify';
 import type { LockOptions } from './api-clients/consistency/account-lock.js';
 import { apiClientsPlugin } from './api-clients/plugin.js';
+import type { ResolveHost } from './api-clients/resource/host-resolution.js';
 import { authPlugin } from './auth/plugin.js';
 import type { TokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   loggerInstance?: FastifyBaseLogger;
   /** Logger options instead of the default ones (server.ts asks for pretty output on a terminal). */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes instead of stdout (tests: memory, to read what it censors). */
+  logDestination?: { write(line: string): void };
   /** A Keycloak admin connection to use instead of one built from config (unit tests). */
   keycloak?: KeycloakAdmin;
   /** A bearer-token verifier to use instead of the realm's JWKS (unit tests). */
@@ -52,6 +55,10 @@ export interface AppDeps {
   lock?: LockOptions;
   /** The built console's folder instead of dist/console (tests: one that is not built). */
   consoleDir?: string;
+  /** Told of every route the app registers (tests: the access matrix covers each one). */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
+  /** How names in URLs Keycloak calls are looked up instead of the system's DNS (tests: no outside network). */
+  resolveHost?: ResolveHost;
 }
 
 /** Fastify takes a hop count too, but its types do not say so: the same rule as a function. */
@@ -64,7 +71,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const app = Fastify({
     ...((deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }
-      : { logger: deps.logger ?? loggerOptions(config.logLevel) }) as FastifyServerOptions),
+      : {
+          logger: deps.logger ?? {
+            ...loggerOptions(config.logLevel),
+            ...(deps.logDestination ? { stream: deps.logDestination } : {}),
+          },
+        }) as FastifyServerOptions),
     bodyLimit: config.bodyLimitBytes,
     // one line per request instead of two (requestLogPlugin)
     logController: new LogController({ disableRequestLogging: true }),
@@ -83,7 +95,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     trustProxy: hopsOrList(config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
   installValidators(app);
-  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.addHook('onRoute', (route) => {
+    routes.add(route.method, route.url);
+    deps.onRoute?.(route);
+  });
   app.addHook('onRoute', declareCommonProblems);
 
   await app.register(errorHandling, { isUnavailable, routes });
@@ -95,7 +110,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     observer: keycloakObserver(app.metrics),
     admin: deps.keycloak,
   });
-  await app.register(apiClientsPlugin, { config, now: deps.now, lock: deps.lock });
+  await app.register(apiClientsPlugin, {
+    config,
+    now: deps.now,
+    lock: deps.lock,
+    resolveHost: deps.resolveHost,
+  });
   // Before authentication, so that refusals carry them too: request id, security headers, CORS
   // (a browser UI must be able to read a 401), load shedding.
   app.addHook('onRequest', async (request, reply) => {
@@ -107,6 +127,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     config,
     verifier: deps.verifier,
     isManagedClient: app.isManagedClient,
+    refusals: app.refusals,
   });
   // After it: the rate limit counts per verified caller.
   await app.register(rateLimitPlugin, { config });

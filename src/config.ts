@@ -1,6 +1,7 @@
 import envSchema from 'env-schema';
 import ipaddr from 'ipaddr.js';
 import { type Static, Type } from 'typebox';
+import { allowedOrigin } from './api-clients/resource/url-safety.js';
 
 const CommaList = Type.String({ default: '', description: 'comma-separated list' });
 
@@ -55,19 +56,26 @@ export const EnvSchema = Type.Object({
   ALLOW_HTTP_KEYCLOAK_CALLS: Type.Boolean({ default: false }),
   /** Host suffixes of the platform's own network, refused in URLs Keycloak calls (besides localhost, local, internal). */
   INTERNAL_HOST_SUFFIXES: CommaList,
+  /**
+   * Exact origins (scheme://host:port) Keycloak may call although internal or plain http: the
+   * operator's own receivers, and a loopback receiver in tests. Empty by default.
+   */
+  KEYCLOAK_CALLS_ALLOWED_ORIGINS: CommaList,
   /** Let managed clients offer offline_access (offline tokens); off by default. */
   ALLOW_OFFLINE_ACCESS: Type.Boolean({ default: false }),
   /** Runs for development (npm run dev, the tests): only then is the demo realm's secret accepted. */
   API_CLIENTS_DEV_MODE: Type.Boolean({ default: false }),
   /** Which reverse proxies' X-Forwarded-For to believe: false, true, a hop count, or addresses/CIDRs. */
   TRUST_PROXY: Type.String({ default: 'false' }),
-  /** Refused requests (401, 403) allowed per client address and RATE_LIMIT_WINDOW_MS before 429. */
+  /** Refused requests allowed per RATE_LIMIT_WINDOW_MS before 429: 403s per verified caller, 401s per client address. */
   REFUSED_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 120 }),
   /** false: no /metrics at all. */
   METRICS_ENABLED: Type.Boolean({ default: true }),
-  /** Serve /metrics on this port (on METRICS_HOST) instead of the public one. */
-  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  /** The port of /metrics' own listener (on METRICS_HOST): never the public port unless told below. */
+  METRICS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
   METRICS_HOST: Type.Optional(Type.String({ minLength: 1 })),
+  /** true: serve /metrics on the public port (PORT) instead, and open no port of its own. */
+  METRICS_ON_PUBLIC_PORT: Type.Boolean({ default: false }),
 });
 
 /** The secret of the service's client in the demo realm (keycloak/demo/): committed, so never for production. */
@@ -116,6 +124,20 @@ function isCidr(entry: string): boolean {
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
 
+/** KEYCLOAK_CALLS_ALLOWED_ORIGINS, each entry as it is compared; a bad entry stops the start, named. */
+function parseAllowedOrigins(value: string): string[] {
+  return commaList(value).map((entry) => {
+    const origin = allowedOrigin(entry);
+    if (!origin) {
+      throw new Error(
+        `env/KEYCLOAK_CALLS_ALLOWED_ORIGINS: "${entry}" is not an exact origin: write scheme://host:port ` +
+          '(http or https, the port written, no path, no wildcard), entries separated by commas',
+      );
+    }
+    return origin;
+  });
+}
+
 export function toConfig(env: Env) {
   return {
     host: env.HOST,
@@ -153,13 +175,18 @@ export function toConfig(env: Env) {
     urlSafety: {
       allowHttp: env.ALLOW_HTTP_KEYCLOAK_CALLS,
       internalSuffixes: commaList(env.INTERNAL_HOST_SUFFIXES),
+      allowedOrigins: parseAllowedOrigins(env.KEYCLOAK_CALLS_ALLOWED_ORIGINS),
     },
     tokens: { allowOfflineAccess: env.ALLOW_OFFLINE_ACCESS },
     devMode: env.API_CLIENTS_DEV_MODE,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     refusedRateLimit: { max: env.REFUSED_RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
-    /** port: a separate listener for /metrics, none on the public port. */
-    metrics: { enabled: env.METRICS_ENABLED, port: env.METRICS_PORT, host: env.METRICS_HOST ?? env.HOST } as {
+    /** port: a separate listener for /metrics, none on the public port; undefined: on the public port. */
+    metrics: {
+      enabled: env.METRICS_ENABLED,
+      port: env.METRICS_ON_PUBLIC_PORT ? undefined : env.METRICS_PORT,
+      host: env.METRICS_HOST ?? env.HOST,
+    } as {
       enabled: boolean;
       port?: number;
       host: string;

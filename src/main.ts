@@ -17,6 +17,15 @@ try {
   await startServer(config);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
+  if (
+    (code === 'EADDRINUSE' || code === 'EACCES') &&
+    (error as { listener?: string }).listener === 'metrics'
+  ) {
+    process.stderr.write(
+      `Cannot listen for /metrics on ${config.metrics.host}:${config.metrics.port} (${code}); set METRICS_PORT (and METRICS_HOST) to another one, or METRICS_ON_PUBLIC_PORT=true.\n`,
+    );
+    process.exit(1);
+  }
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     process.stderr.write(
       `Cannot listen on ${config.host}:${config.port} (${code}): ${code === 'EADDRINUSE' ? 'another process uses that port' : 'not allowed'}; set PORT (and HOST) to another one.\n`,

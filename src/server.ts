@@ -15,6 +15,13 @@ export async function startServer(config: Config): Promise<Awaited<ReturnType<ty
     await app.close();
   });
   await app.listen({ host: config.host, port: config.port });
-  await app.listenMetrics();
+  // /metrics on a port of its own by default (METRICS_PORT), so that the public port never serves it
+  try {
+    const metricsAddress = await app.listenMetrics();
+    if (metricsAddress) app.log.info({ address: metricsAddress }, 'metrics listening');
+  } catch (error) {
+    await app.close();
+    throw Object.assign(error as Error, { listener: 'metrics' });
+  }
   return app;
 }

@@ -31,8 +31,20 @@ describe('configuration from the environment', () => {
     [{ KEYCLOAK_TIMEOUT_MS: '0' }, 'KEYCLOAK_TIMEOUT_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ DEFAULT_MAX_API_CLIENTS: '-1' }, 'DEFAULT_MAX_API_CLIENTS'],
+    [{ KEYCLOAK_CALLS_ALLOWED_ORIGINS: 'https://receiver.example.com' }, 'KEYCLOAK_CALLS_ALLOWED_ORIGINS'],
+    [{ KEYCLOAK_CALLS_ALLOWED_ORIGINS: 'http://127.0.0.1:9000/logout' }, 'KEYCLOAK_CALLS_ALLOWED_ORIGINS'],
+    [{ KEYCLOAK_CALLS_ALLOWED_ORIGINS: 'https://*.corp:443' }, 'KEYCLOAK_CALLS_ALLOWED_ORIGINS'],
   ])('refuses %o with a message naming %s', (bad, variable) => {
     expect(() => loadConfig({ ...minimal, ...bad })).toThrow(variable);
+  });
+
+  it('reads KEYCLOAK_CALLS_ALLOWED_ORIGINS as exact origins, none by default', () => {
+    expect(loadConfig(minimal).urlSafety.allowedOrigins).toEqual([]);
+    const config = loadConfig({
+      ...minimal,
+      KEYCLOAK_CALLS_ALLOWED_ORIGINS: 'http://127.0.0.1:9000, HTTPS://Receiver.corp:443',
+    });
+    expect(config.urlSafety.allowedOrigins).toEqual(['http://127.0.0.1:9000', 'https://receiver.corp:443']);
   });
 
   it('names a missing required variable', () => {

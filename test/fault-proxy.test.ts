@@ -162,6 +162,60 @@ describe('fault proxy', () => {
     expect(received.map((echo) => echo.url)).toEqual([clientsPath]);
   });
 
+  it('holds a request until the test releases it, then forwards it', async () => {
+    const held = proxy.failNext({ path: /\/clients$/, mode: 'hold' });
+    let answered = false;
+    const answer = fetch(`${proxy.url}${clientsPath}`).then((response) => {
+      answered = true;
+      return response;
+    });
+    await held.reached;
+    expect(held.hits).toBe(1);
+    // held: the target has not seen it, the client has no answer (a GET of the target meanwhile
+    // goes through, so the target is answering)
+    expect((await fetch(`${proxy.url}/realms/platform`)).status).toBe(200);
+    expect(received.map((echo) => echo.url)).toEqual(['/realms/platform']);
+    expect(answered).toBe(false);
+    held.release();
+    expect((await answer).status).toBe(200);
+    expect(received.map((echo) => echo.url)).toEqual(['/realms/platform', clientsPath]);
+  });
+
+  it('commit-late: forwards the whole request after the delay although the client gave up first', async () => {
+    let fired = 0;
+    const handle = proxy.failNext({
+      path: /\/clients$/,
+      mode: 'commit-late',
+      delayMs: 300,
+      onHit: () => {
+        fired += 1;
+      },
+    });
+    // a client that waits gets the target's answer
+    expect((await post(clientsPath, { clientId: 'late' })).status).toBe(201);
+    expect(received.map((echo) => JSON.parse(echo.body).clientId)).toEqual(['late']);
+    expect(handle.committed).toBe(1);
+
+    const abandoned = proxy.failNext({ path: /\/clients$/, mode: 'commit-late', delayMs: 300 });
+    await expect(
+      fetch(`${proxy.url}${clientsPath}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ clientId: 'abandoned' }),
+        signal: AbortSignal.timeout(100),
+      }),
+    ).rejects.toThrow();
+    expect(received).toHaveLength(1); // not yet: the delay runs
+    const started = Date.now();
+    while (abandoned.committed < 1 && Date.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(abandoned.committed).toBe(1);
+    expect(received.map((echo) => JSON.parse(echo.body).clientId)).toEqual(['late', 'abandoned']);
+    expect(received[1]?.method).toBe('POST');
+    expect(fired).toBe(1);
+  });
+
   it('resets every request while down, and forwards again once up', async () => {
     proxy.setDown(true);
     await expect(fetch(`${proxy.url}/realms/platform/protocol/openid-connect/token`)).rejects.toThrow(

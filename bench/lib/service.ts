@@ -43,6 +43,8 @@ export function serviceEnv(options: ServiceOptions): Record<string, string> {
     LOG_LEVEL: options.logLevel,
     RATE_LIMIT_MAX: '1000000000',
     LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+    // the bench reads keycloak_requests_total from the service's own URL (bench/lib/calls.ts), on loopback
+    METRICS_ON_PUBLIC_PORT: 'true',
   };
 }
 

@@ -9,7 +9,8 @@ import {
 export type { ApiClient, ApiClientWithSecret, Problem } from '../../clients/typescript/src/index.js';
 export type ApiClientSummary = components['schemas']['ApiClientSummary'];
 export type FieldError = NonNullable<components['schemas']['Problem']['errors']>[number];
-export type CatalogueEntry = { name: string; description: string };
+/** A catalogue entry; `grantable` (roles only): whether the signed-in caller may give it to a client. */
+export type CatalogueEntry = { name: string; description: string; grantable?: boolean };
 
 export function createApi(token: () => Promise<string>): ApiClientsClient {
   return createApiClientsClient(window.location.origin, token);

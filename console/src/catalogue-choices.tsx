@@ -13,12 +13,18 @@ export function CatalogueChoices(props: {
   onChange: (chosen: string[]) => void;
 }) {
   const { legend, help, idPrefix, catalogue, chosen, errors, disabled, onChange } = props;
-  // a name taken out of the catalogue stays visible on a client that has it, and can be removed
+  // A name taken out of the catalogue stays visible on a client that has it, and can be removed;
+  // so does a role the caller does not hold (SPEC §4: it may be kept or removed, never added).
   const retired = chosen.filter((name) => !catalogue.some((entry) => entry.name === name));
   const entries = [
-    ...catalogue,
+    ...catalogue.map((entry) =>
+      entry.grantable === false
+        ? { ...entry, description: `${entry.description} You do not hold this role: you cannot give it.` }
+        : entry,
+    ),
     ...retired.map((name) => ({
       name,
+      grantable: false,
       description: 'No longer offered: it can be removed, not added again.',
     })),
   ];
@@ -36,7 +42,7 @@ export function CatalogueChoices(props: {
           label={entry.name}
           help={entry.description}
           checked={chosen.includes(entry.name)}
-          disabled={disabled || (retired.includes(entry.name) && !chosen.includes(entry.name))}
+          disabled={disabled || (entry.grantable === false && !chosen.includes(entry.name))}
           onChange={(on) =>
             onChange(on ? [...chosen, entry.name] : chosen.filter((name) => name !== entry.name))
           }

@@ -5,6 +5,7 @@ import { createClientsGateway } from '../keycloak/clients-gateway.js';
 import { createTtlCache } from '../lib/cache.js';
 import { accountMarkerOf, MANAGED_CLIENT_ID_PATTERN } from './access/ownership.js';
 import { callBudgetFor, type LockOptions, leaseFor } from './consistency/account-lock.js';
+import type { ResolveHost } from './resource/host-resolution.js';
 import { type ApiClientsService, createApiClientsService } from './service.js';
 
 declare module 'fastify' {
@@ -19,7 +20,12 @@ declare module 'fastify' {
 export const apiClientsPlugin = fp(
   async (
     app: FastifyInstance,
-    { config, now, lock }: { config: Config; now?: () => Date; lock?: LockOptions },
+    {
+      config,
+      now,
+      lock,
+      resolveHost,
+    }: { config: Config; now?: () => Date; lock?: LockOptions; resolveHost?: ResolveHost },
   ) => {
     const gateway = createClientsGateway(app.keycloak);
     app.decorate(
@@ -35,6 +41,7 @@ export const apiClientsPlugin = fp(
         secretRevealEnabled: config.secretRevealEnabled,
         allowOfflineAccess: config.tokens.allowOfflineAccess,
         urlSafety: config.urlSafety,
+        resolveHost,
         // a lock's lease covers the Keycloak calls its holder makes, each up to the timeout
         lock: {
           leaseMs: leaseFor(config.keycloak.timeoutMs),

@@ -6,6 +6,7 @@ import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { ProblemError } from '../lib/problem.js';
 import { type Catalogue, createCatalogue } from './access/catalogue.js';
 import { createDirectory, type Loaded } from './access/directory.js';
+import { assertRolesHeld, type Grantor, mayGrant } from './access/grants.js';
 import {
   type Actor,
   changedFields,
@@ -31,6 +32,12 @@ import { createWrites } from './consistency/writes.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './credentials/secrets.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { type ListOptions, listAccount } from './listing.js';
+import {
+  keycloakCalledUrls,
+  type ResolveHost,
+  resolvedHostErrors,
+  systemResolver,
+} from './resource/host-resolution.js';
 import { assertValid, type BodyInput } from './resource/input.js';
 import {
   DEFAULT_FIELDS,
@@ -40,9 +47,11 @@ import {
   toCreatePlan,
 } from './resource/mapping.js';
 import { clientIdErrors, type RuleContext } from './resource/rules.js';
+import type { ApiClientFields } from './resource/schema.js';
 import type { Limit, Role, Scope } from './resource/schema-operations.js';
-import type { UrlSafetyOptions } from './resource/url-safety.js';
+import { STRICT_URL_SAFETY, type UrlSafetyOptions } from './resource/url-safety.js';
 
+export type { Grantor } from './access/grants.js';
 export type { Actor } from './activity/history.js';
 export type { Versioned } from './consistency/versioning.js';
 export type { ListOptions } from './listing.js';
@@ -55,6 +64,8 @@ export interface ApiClientsOptions {
   secretRevealEnabled: boolean;
   allowOfflineAccess?: boolean;
   urlSafety?: UrlSafetyOptions;
+  /** Looks up the names of URLs Keycloak calls (tests: a resolver of their own); the system's by default. */
+  resolveHost?: ResolveHost;
   /** How long a replica keeps an account's limit; 0 reads it from Keycloak every time. */
   limitCacheTtlMs?: number;
   /** How long the scope catalogue and the realm's default scopes are kept. */
@@ -109,6 +120,15 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     urlSafety: options.urlSafety,
   });
   const catalogueNames = async () => (await catalogues.load()).names;
+  const resolveHost = options.resolveHost ?? systemResolver();
+  /** The URLs Keycloak calls that resolve inside the platform; those in `current` were judged when stored. */
+  const resolvedErrors = (fields: ApiClientFields, current?: ApiClientFields) =>
+    resolvedHostErrors(
+      fields,
+      options.urlSafety ?? STRICT_URL_SAFETY,
+      resolveHost,
+      current ? keycloakCalledUrls(current).map(([, url]) => url) : [],
+    );
 
   /**
    * A loaded client as the resource: its roles are its role scope, one more call unless this
@@ -139,17 +159,27 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     if (await gateway.findByClientId(clientId)) throw clientIdTaken(clientId);
   }
 
-  /** Reads the client and checks If-Match and the body: the whole check of an update, no write. */
-  async function prepareUpdate(accountId: string, clientId: string, input: BodyInput, ifMatch?: string) {
+  /** Reads the client and checks the body, the caller's grants and If-Match: the whole check of an update, no write. */
+  async function prepareUpdate(
+    accountId: string,
+    clientId: string,
+    input: BodyInput,
+    grantor: Grantor,
+    { ifMatch, resolveNames }: { ifMatch: string | undefined; resolveNames: boolean },
+  ) {
     const [loaded, catalogue] = await Promise.all([directory.load(accountId, clientId), catalogues.load()]);
     const { held, client: current } = await read(loaded, catalogue.names, true);
     const fields = input.over(fieldsOf(current));
+    const hostErrors = resolveNames ? await resolvedErrors(fields, fieldsOf(current)) : [];
     // bad input first: a request that is wrong whatever the client's version gets 400, not 412
     assertValid(
       fields,
       input,
       ruleContext(accountId, catalogue, { kept: current.scopes, clientId, heldRoles: current.roles }),
+      hostErrors,
     );
+    // a role the client has stays whoever edits it; an added one must be the caller's own
+    assertRolesHeld(fields.roles, current.roles, grantor);
     checkPrecondition(current, ifMatch);
     return { loaded, catalogue, held, current, fields };
   }
@@ -164,11 +194,24 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       return versioned(client, usageOf(loaded, lastUsedAt));
     },
 
-    async create(accountId: string, input: BodyInput, actor: Actor): Promise<Versioned & { secret: string }> {
-      const [catalogue, realmDefaults] = await Promise.all([catalogues.load(), catalogues.realmDefaults()]);
+    async create(
+      accountId: string,
+      input: BodyInput,
+      grantor: Grantor,
+      actor: Actor,
+    ): Promise<Versioned & { secret: string }> {
       const fields = input.over(CREATE_BASE);
+      const [catalogue, realmDefaults, hostErrors] = await Promise.all([
+        catalogues.load(),
+        catalogues.realmDefaults(),
+        resolvedErrors(fields),
+      ]);
       const idErrors = input.clientId === undefined ? [] : clientIdErrors(input.clientId, accountId);
-      assertValid(fields, input, ruleContext(accountId, catalogue, { clientId: input.clientId }), idErrors);
+      assertValid(fields, input, ruleContext(accountId, catalogue, { clientId: input.clientId }), [
+        ...idErrors,
+        ...hostErrors,
+      ]);
+      assertRolesHeld(fields.roles, [], grantor);
       // valid: the schema requires a clientId
       const clientId = input.clientId as string;
       const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
@@ -187,7 +230,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         async (lease) => {
           await assertRoom(accountId, true);
           lease.assertLeft(`the create of ${clientId}`);
-          const { id, secret } = await writes.create(plan, accountId, fields.roles, catalogue);
+          const { id, secret } = await writes.create(plan, accountId, fields.roles, catalogue, lease);
           directory.remember(clientId, id, accountId);
           return { ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)), secret };
         },
@@ -201,6 +244,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       accountId: string,
       clientId: string,
       input: BodyInput,
+      grantor: Grantor,
       actor: Actor,
       ifMatch?: string,
     ): Promise<Versioned> {
@@ -209,10 +253,11 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       // then again under the client's lock over what Keycloak holds then: two updates at once
       // are applied one after the other (a PATCH over the other's result), or the second is
       // refused by its If-Match; an undo puts back what this update read under the lock.
-      const [, lastUsedAt] = await Promise.all([
-        prepareUpdate(accountId, clientId, input, ifMatch),
-        lastUsed.of(clientId),
-      ]);
+      // The account check (directory.load in prepareUpdate) comes before any query the path's
+      // clientId names: lastUsedAt's events query runs only for the account's own client.
+      await prepareUpdate(accountId, clientId, input, grantor, { ifMatch, resolveNames: true });
+      const lastUsedAt = lastUsed.of(clientId);
+      lastUsedAt.catch(() => undefined); // awaited below; a failure before then is not unhandled
       return locks.withLock(
         clientLockName(clientId),
         'API Clients service: held while this API client is changed',
@@ -221,7 +266,9 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
             accountId,
             clientId,
             input,
-            ifMatch,
+            grantor,
+            // the body's names were looked up above; what another writer stored was judged then
+            { ifMatch, resolveNames: false },
           );
           const createdAt = now().toISOString();
           const [before, after] = [fieldsOf(current), fields] as unknown as Record<string, unknown>[];
@@ -245,7 +292,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
                 change,
                 lease.assertLeft,
               ),
-              usageOf(loaded, lastUsedAt),
+              usageOf(loaded, await lastUsedAt),
             );
           } finally {
             directory.forgetRoleScope(loaded.id);
@@ -261,7 +308,14 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           attributes: recordAttribute(changeRecord('deleted', accountId, clientId, actor)),
         });
       if (ifMatch !== undefined) {
-        // under the client's lock: no update may land between the check and the delete
+        // The account check and the precondition first, so that a refused delete writes nothing
+        // (not even a lock), then again under the client's lock: no update may land between the
+        // check and the delete.
+        const names = await catalogueNames();
+        checkPrecondition(
+          (await read(await directory.load(accountId, clientId), names, true)).client,
+          ifMatch,
+        );
         await locks.withLock(
           clientLockName(clientId),
           'API Clients service: held while this API client is deleted',
@@ -335,7 +389,12 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     scopes: async (): Promise<Scope[]> =>
       (await catalogues.load()).scopes.map(({ name, description }) => ({ name, description })),
 
-    roles: async (): Promise<Role[]> =>
-      (await catalogues.load()).roles.map(({ name, description }) => ({ name, description })),
+    /** The role catalogue, each role with whether this caller may give it. */
+    roles: async (grantor: Grantor): Promise<Role[]> =>
+      (await catalogues.load()).roles.map(({ name, description }) => ({
+        name,
+        description,
+        grantable: mayGrant(grantor, name),
+      })),
   };
 }

@@ -35,6 +35,13 @@ export const actorOf = (caller: Caller | undefined): { sub: string; username: st
 export const isPlatformAdmin = (caller: Caller): boolean => caller.roles.has(ROLES.platformAdmin);
 
 /**
+ * Which roles a caller may give an API client (SPEC §4): those its token carries, any catalogue
+ * role for a platform admin. No caller (a route without access): none.
+ */
+export const grantorOf = (caller: Caller | undefined): { anyRole: boolean; roles: ReadonlySet<string> } =>
+  caller ? { anyRole: isPlatformAdmin(caller), roles: caller.roles } : { anyRole: false, roles: new Set() };
+
+/**
  * The one access decision of the service: may this caller do this kind of thing on this
  * account? Throws forbidden otherwise. `accountId` undefined: a route of no account (scopes).
  */

@@ -20,6 +20,8 @@ export interface AuthOptions {
   verifier?: TokenVerifier;
   /** Whether a clientId is an API client this service manages (src/api-clients/plugin.ts). */
   isManagedClient: (clientId: string) => Promise<boolean>;
+  /** The refused-request limits (http/protection.ts): by verified caller, else by address. */
+  refusals?: { check(request: FastifyRequest, key: string): Promise<void> };
 }
 
 function bearerToken(request: FastifyRequest): string {
@@ -43,7 +45,16 @@ export const authPlugin = fp(
     app.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.access;
       if (!access) return;
-      const caller = await verify(bearerToken(request));
+      let caller: Caller;
+      try {
+        caller = await verify(bearerToken(request));
+      } catch (error) {
+        // no verified caller: the refusal counts against the address, and a used-up address gets 429
+        if (error instanceof ProblemError && error.status === 401)
+          await options.refusals?.check(request, `ip:${request.ip}`);
+        throw error;
+      }
+      await options.refusals?.check(request, `sub:${caller.subject}`);
       if (await options.isManagedClient(caller.clientId)) {
         throw new ProblemError('forbidden', 'An API client cannot manage API clients');
       }

@@ -92,11 +92,40 @@ export const rateLimitPlugin = fp(
   { name: 'rate-limit', dependencies: ['auth'] },
 );
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The refused-request limits (refusedRateLimitPlugin), which the auth hook consults. */
+    refusals: RefusalLimits;
+  }
+  interface FastifyRequest {
+    /** Whom a refusal of this request counts against: `sub:<verified subject>` or `ip:<address>`. */
+    refusalKey?: string;
+  }
+}
+
+export interface RefusalLimits {
+  /**
+   * Throws 429 when the key (`sub:<subject>` of a verified token, else `ip:<address>`) has used up
+   * its refusals, and marks the request so that a refusal of it counts against that key.
+   */
+  check(request: FastifyRequest, key: string): Promise<void>;
+}
+
 /**
- * Refused requests (401, 403) counted per client address (request.ip, which honours TRUST_PROXY):
- * past the limit, the address gets 429 on every management route before its token is even read,
- * so that a flood of forged or foreign tokens costs neither JWKS look-ups nor Keycloak calls.
- * Registered before auth, whose refusals never reach the per-caller limit.
+ * Refused requests (401, 403) are limited too (SPEC §5), by caller where the token names one and
+ * by address otherwise, so that one shared address's failures do not lock everyone behind it out:
+ *
+ * - a 403 answers a verified token: it counts against the token's subject (`sub:`), and past the
+ *   limit that subject gets 429 on every management route, from any address;
+ * - a 401 answers a request whose token did not verify (none, forged, expired, another issuer):
+ *   an unverified token names nobody (its claims could name anyone, a victim too), so it counts
+ *   against the client address (request.ip, which honours TRUST_PROXY); past the limit the address
+ *   gets 429 instead of 401 for requests without a valid token, while a caller whose token
+ *   verifies still passes from that address.
+ *
+ * The auth hook (auth/plugin.ts) asks after verification, so a flood of bad tokens costs one
+ * signature check each (the JWKS is cached; an unknown key id refetches it at most every 30 s) and
+ * never a Keycloak call. Registered before auth; docs/consistency-edges.md.
  */
 export const refusedRateLimitPlugin = fp(
   async (app: FastifyInstance, { config }: { config: Config }) => {
@@ -105,17 +134,23 @@ export const refusedRateLimitPlugin = fp(
       points: max,
       duration: Math.max(1, Math.ceil(windowMs / 1000)),
     });
-    app.addHook('onRequest', async (request) => {
-      if (!request.routeOptions.config.access) return;
-      const seen = await refusals.get(request.ip);
-      if (seen && seen.consumedPoints >= max) {
-        throw new ProblemError('rate-limited', `Too many refused requests from this address; retry later`, {
-          headers: { 'retry-after': String(Math.max(1, Math.ceil(seen.msBeforeNext / 1000))) },
-        });
-      }
-    });
+    app.decorateRequest('refusalKey', undefined);
+    app.decorate('refusals', {
+      async check(request: FastifyRequest, key: string) {
+        request.refusalKey = key;
+        const seen = await refusals.get(key);
+        if (seen && seen.consumedPoints >= max) {
+          const whom = key.startsWith('sub:') ? 'this caller' : 'this address';
+          throw new ProblemError('rate-limited', `Too many refused requests from ${whom}; retry later`, {
+            headers: { 'retry-after': String(Math.max(1, Math.ceil(seen.msBeforeNext / 1000))) },
+          });
+        }
+      },
+    } satisfies RefusalLimits);
     app.addHook('onResponse', async (request, reply) => {
-      if (reply.statusCode === 401 || reply.statusCode === 403) await refusals.penalty(request.ip, 1);
+      if (reply.statusCode !== 401 && reply.statusCode !== 403) return;
+      // a 403 the auth hook did not see (none today) counts against the address
+      await refusals.penalty(request.refusalKey ?? `ip:${request.ip}`, 1);
     });
   },
   { name: 'refused-rate-limit' },

@@ -8,6 +8,7 @@ export const problemTypes = {
   'validation-failed': { status: 400, title: 'The request is not valid' },
   unauthorized: { status: 401, title: 'A valid bearer token is required' },
   forbidden: { status: 403, title: 'The caller may not do this' },
+  'role-not-held': { status: 403, title: 'The caller does not hold this role' },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'The resource does not answer this method' },
   'client-id-taken': { status: 409, title: 'The client ID is already in use' },

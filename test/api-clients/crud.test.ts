@@ -14,13 +14,13 @@ const fullBody = (clientId: string) => ({
   description: 'Browser app of the customer portal',
   rootUrl: 'https://portal.example.test',
   homeUrl: '/home',
-  adminUrl: 'https://portal.example.test/admin',
+  adminUrl: 'https://portal.example.com/admin',
   redirectUris: ['/callback/*', 'https://portal.example.test/alt'],
   postLogoutRedirectUris: ['+'],
   webOrigins: ['https://portal.example.test'],
   capabilityTypes: ['WebApp', 'Script'],
   backchannelLogout: {
-    url: 'https://portal.example.test/logout',
+    url: 'https://portal.example.com/logout',
     sessionRequired: false,
     revokeOfflineSessions: true,
   },
@@ -213,12 +213,12 @@ describe('the API client resource over HTTP', () => {
   it('PATCH merges (RFC 7396): null resets a field, objects merge member by member', async () => {
     const patched = await t.call<Resource>('PATCH', clientUrl(account, clientId), {
       token,
-      body: { displayName: 'Portal', backchannelLogout: { url: 'https://portal.example.test/bc' } },
+      body: { displayName: 'Portal', backchannelLogout: { url: 'https://portal.example.com/bc' } },
       headers: { 'content-type': 'application/merge-patch+json' },
     });
     expect(patched.status).toBe(200);
     expect(patched.body.backchannelLogout).toEqual({
-      url: 'https://portal.example.test/bc',
+      url: 'https://portal.example.com/bc',
       sessionRequired: false,
       revokeOfflineSessions: false,
     });
@@ -228,7 +228,7 @@ describe('the API client resource over HTTP', () => {
       headers: { 'content-type': 'application/merge-patch+json' },
     });
     expect(again.body.backchannelLogout).toEqual({
-      url: 'https://portal.example.test/bc',
+      url: 'https://portal.example.com/bc',
       sessionRequired: true,
       revokeOfflineSessions: false,
     });

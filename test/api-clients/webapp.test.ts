@@ -44,7 +44,7 @@ describe('a WebApp client against the real authorization and logout endpoints', 
         postLogoutRedirectUris: [],
         webOrigins: ['+'],
         backchannelLogout: {
-          url: 'https://app.example.test/backchannel',
+          url: 'https://app.example.com/backchannel',
           sessionRequired: true,
           revokeOfflineSessions: false,
         },
@@ -87,14 +87,14 @@ describe('a WebApp client against the real authorization and logout endpoints', 
       attributes: Record<string, string>;
       frontchannelLogout: boolean;
     };
-    expect(rep.attributes['backchannel.logout.url']).toBe('https://app.example.test/backchannel');
+    expect(rep.attributes['backchannel.logout.url']).toBe('https://app.example.com/backchannel');
     expect(rep.attributes['backchannel.logout.session.required']).toBe('true');
     expect(rep.attributes['backchannel.logout.revoke.offline.tokens']).toBe('false');
     expect(rep.frontchannelLogout).toBe(false);
 
     const got = await t.call<{ backchannelLogout: unknown }>('GET', clientUrl(account, clientId), { token });
     expect(got.body.backchannelLogout).toEqual({
-      url: 'https://app.example.test/backchannel',
+      url: 'https://app.example.com/backchannel',
       sessionRequired: true,
       revokeOfflineSessions: false,
     });

@@ -185,6 +185,8 @@ describe('the console in a browser', () => {
     expect(await page.getByRole('checkbox', { name: 'Script' }).isChecked()).toBe(true);
     await page.getByRole('checkbox', { name: 'datahub-api' }).check();
     await page.getByRole('checkbox', { name: 'insights-viewer' }).check();
+    // alice holds insights-viewer only: the console does not offer a role she cannot give (SPEC §4)
+    expect(await page.getByRole('checkbox', { name: 'insights-editor' }).isDisabled()).toBe(true);
     expect(await unnamedControls()).toEqual([]);
     await shot('create-form');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -350,6 +352,37 @@ describe('the console in a browser', () => {
     expect(await noHorizontalScroll()).toBe(true);
     expect(await unnamedControls()).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('offers only the roles alice may give: one she lacks but the client has can be unticked, not ticked again', async () => {
+    const granted = `${ACCOUNT}_console-granted`;
+    const created = await fetch(`${base}/v1/accounts/${ACCOUNT}/api-clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await userToken('paula')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: granted, capabilityTypes: ['Script'], roles: ['insights-editor'] }),
+    });
+    expect(created.status).toBe(201);
+    try {
+      await page.reload(); // the list as it is now
+      await page.getByRole('button', { name: 'Log in' }).click(); // Keycloak's session: no form this time
+      await visible(page.getByRole('button', { name: 'Log out' }));
+      await page.evaluate((route) => {
+        window.location.hash = route;
+      }, `#/${ACCOUNT}/clients/${granted}`);
+      const editor = page.getByRole('checkbox', { name: 'insights-editor' });
+      await visible(editor);
+      await expect.poll(() => editor.isChecked(), poll).toBe(true);
+      expect(await editor.isDisabled()).toBe(false);
+      await descriptionOf(editor).toContain('You do not hold this role');
+      await editor.uncheck();
+      expect(await editor.isDisabled()).toBe(true);
+      expect(await page.getByRole('checkbox', { name: 'insights-viewer' }).isDisabled()).toBe(false);
+    } finally {
+      await asAlice('DELETE', `/api-clients/${granted}`);
+      await page.evaluate((list) => {
+        window.location.hash = list;
+      }, `#/${ACCOUNT}`);
+    }
   });
 
   it('logs out: Keycloak ends the session, and the next login asks for the password again', async () => {

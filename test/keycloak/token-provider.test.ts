@@ -125,12 +125,16 @@ describe('token provider', () => {
   });
 
   it('makes exactly one login for 50 concurrent calls on a cold provider', async () => {
+    // the login stays in flight until all 50 calls have been made
+    const held = gate();
     endpoint.behaviour = async (n) => {
-      await new Promise((resolve) => setTimeout(resolve, 50)); // keep the login in flight a while
+      await held.wait;
       return ok()(n);
     };
     const tokens = provider();
-    const results = await Promise.all(Array.from({ length: 50 }, () => tokens.getAccessToken()));
+    const calls = Promise.all(Array.from({ length: 50 }, () => tokens.getAccessToken()));
+    held.open();
+    const results = await calls;
     expect(new Set(results)).toEqual(new Set(['token-1']));
     expect(endpoint.logins).toBe(1);
   });

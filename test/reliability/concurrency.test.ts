@@ -1,12 +1,13 @@
 // SPEC §4 "No lost update": two updates of one client at the same time are both applied, or one
 // is refused (412) and changes nothing; undoing a failed update never reverts the other's change.
-// The fault proxy holds one update's write back for a while, so that the two overlap every time
-// (without the client's lock, the held-back write lands last, over a state it never read).
+// The fault proxy holds one update's write until the other update has asked for the client's lock
+// (or, without a lock, has finished), so that the two overlap every time whatever the machine's
+// load: without the lock, the held write lands last, over a state it never read.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientsUrl, clientUrl, uniqueAccount } from '../support/app.js';
 import { scriptClient } from '../support/fixtures.js';
 import { keycloakClient, userToken } from '../support/keycloak.js';
-import { type ProxiedApp, paths, startProxiedApp } from './support.js';
+import { type ProxiedApp, paths, startProxiedApp, waitFor } from './support.js';
 
 let env: ProxiedApp;
 let token: string;
@@ -35,16 +36,39 @@ async function newClient(extra: Record<string, unknown> = {}) {
 const patch = (url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   env.t.call<Client>('PATCH', url, { token, body, headers: { ...merge, ...headers } });
 
+/**
+ * Runs `first` with its client write held at the proxy; once it is held (the first has read the
+ * client under its lock), runs `second`, and lets the first write go only when the second has
+ * found the lock taken (it looks at the holder once its create of the lock is refused) or, without
+ * a lock that excludes it, has been answered.
+ */
+async function overlapping<A, B>(first: () => Promise<A>, second: () => Promise<B>): Promise<[A, B]> {
+  const held = env.proxy.failNext({ method: 'PUT', path: paths.client, mode: 'hold' });
+  const firstAnswer = first();
+  await held.reached;
+  const mark = env.proxy.requests.length;
+  let secondDone = false;
+  const secondAnswer = second().finally(() => {
+    secondDone = true;
+  });
+  await waitFor(
+    () =>
+      secondDone ||
+      env.proxy.requests.slice(mark).some((r) => r.method === 'GET' && paths.lockRole.test(r.path)),
+    { what: 'the second update finds the lock taken', everyMs: 10 },
+  );
+  held.release();
+  expect(held.hits).toBe(1);
+  return Promise.all([firstAnswer, secondAnswer]);
+}
+
 describe('two PATCHes of one client at the same time', () => {
-  it('one sets displayName, the other description, the first write held back 1.5 s: both changes stay', async () => {
+  it('one sets displayName, the other description, the first write held meanwhile: both changes stay', async () => {
     const { url, clientId } = await newClient();
-    const held = env.proxy.failNext({ method: 'PUT', path: paths.client, mode: 'delay', delayMs: 1500 });
-    const [first, second] = await Promise.all([
-      patch(url, { displayName: 'New name' }),
-      // a moment later, so that the first one holds the lock (or, without it, has read the client)
-      new Promise((resolve) => setTimeout(resolve, 300)).then(() => patch(url, { description: 'new text' })),
-    ]);
-    expect(held.hits).toBe(1);
+    const [first, second] = await overlapping(
+      () => patch(url, { displayName: 'New name' }),
+      () => patch(url, { description: 'new text' }),
+    );
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(second.status, JSON.stringify(second.body)).toBe(200);
     // the later answer carries both changes, and so does Keycloak
@@ -58,13 +82,10 @@ describe('two PATCHes of one client at the same time', () => {
 
   it('both with the same If-Match: one is applied, the other answers 412 and changes nothing', async () => {
     const { url, clientId, etag } = await newClient();
-    env.proxy.failNext({ method: 'PUT', path: paths.client, mode: 'delay', delayMs: 1500 });
-    const [first, second] = await Promise.all([
-      patch(url, { displayName: 'New name' }, { 'if-match': etag }),
-      new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
-        patch(url, { description: 'new text' }, { 'if-match': etag }),
-      ),
-    ]);
+    const [first, second] = await overlapping(
+      () => patch(url, { displayName: 'New name' }, { 'if-match': etag }),
+      () => patch(url, { description: 'new text' }, { 'if-match': etag }),
+    );
     expect([first.status, second.status]).toEqual([200, 412]);
     const stored = await keycloakClient(clientId);
     expect({ name: stored?.name, description: stored?.description }).toEqual({
@@ -77,13 +98,13 @@ describe('two PATCHes of one client at the same time', () => {
 describe('undoing a failed update', () => {
   it("never reverts the other writer's change: the failed one is undone, the other one stays", async () => {
     const { url, clientId } = await newClient({ scopes: ['datahub-api'] });
-    // the first PATCH writes its representation, waits 1.5 s on its scope change, which then fails
+    // the first PATCH writes its representation (held until the other waits), then its scope
+    // change fails
     env.proxy.failNext({ method: 'PUT', path: paths.defaultScope, mode: 'status', status: 500 });
-    env.proxy.failNext({ method: 'PUT', path: paths.client, mode: 'delay', delayMs: 1500 });
-    const [failed, other] = await Promise.all([
-      patch(url, { displayName: 'Failed name', scopes: ['datahub-api', 'push-data'] }),
-      new Promise((resolve) => setTimeout(resolve, 300)).then(() => patch(url, { description: 'new text' })),
-    ]);
+    const [failed, other] = await overlapping(
+      () => patch(url, { displayName: 'Failed name', scopes: ['datahub-api', 'push-data'] }),
+      () => patch(url, { description: 'new text' }),
+    );
     expect(failed.status).toBe(503);
     expect(other.status, JSON.stringify(other.body)).toBe(200);
     const stored = await keycloakClient(clientId);

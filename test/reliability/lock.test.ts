@@ -3,10 +3,12 @@
 // removes only the holder's own lock; a holder whose lease ran out sends no create; a replica
 // whose wall clock is ahead changes nothing (the lock reads no wall clock); a lost release is
 // taken over one lease later.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createLocks } from '../../src/api-clients/consistency/account-lock.js';
-import { createServiceClientRoles } from '../../src/api-clients/consistency/service-client.js';
+import {
+  createServiceClientRoles,
+  type ServiceClientRoles,
+} from '../../src/api-clients/consistency/service-client.js';
 import { createKeycloakAdmin } from '../../src/keycloak/admin.js';
 import { createClientsGateway } from '../../src/keycloak/clients-gateway.js';
 import { clientsUrl, startTestApp, uniqueAccount } from '../support/app.js';
@@ -25,39 +27,70 @@ const roles = createServiceClientRoles(
   createClientsGateway(createKeycloakAdmin(testConfig().keycloak)),
   testConfig().keycloak.clientId,
 );
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
 const ownerOf = async (name: string) => (await serviceClientRole(name))?.attributes?.owner?.[0];
 
 describe('the lock itself (two lock objects stand for two replicas)', () => {
   it('a holder that overruns its lease is taken over after one lease, and its late release leaves the new lock be', async () => {
     const name = `lock.${uniqueAccount('own')}`;
-    const a = createLocks(roles, { leaseMs: 1500, callBudgetMs: 100 });
-    const b = createLocks(roles, { leaseMs: 1500, callBudgetMs: 100 });
-    let aDone!: () => void;
-    const aReleased = new Promise<void>((resolve) => {
-      aDone = resolve;
-    });
+    // one monotonic clock for both, moved by the test: a lease passes when the test says so,
+    // however slow the machine
+    let now = 0;
+    const clock = () => now;
+    const a = createLocks(roles, { leaseMs: 1500, callBudgetMs: 100, monotonic: clock });
+    // b's looks at the holder, observed: the test moves the clock between them
+    const looks: (() => void)[] = [];
+    const nextLook = () => new Promise<void>((resolve) => looks.push(resolve));
+    const watched: ServiceClientRoles = {
+      ...roles,
+      find: async (operation, roleName) => {
+        const found = await roles.find(operation, roleName);
+        for (const seen of looks.splice(0)) seen();
+        return found;
+      },
+    };
+    const b = createLocks(watched, { leaseMs: 1500, callBudgetMs: 100, monotonic: clock });
+    const aHolds = deferred();
+    const aMayEnd = deferred();
     const events: string[] = [];
-    const aRun = a
-      .withLock(name, 'test', async () => {
-        events.push('a starts');
-        await sleep(3500); // far past its lease
-        events.push('a ends');
-      })
-      .then(aDone);
-    await sleep(200);
-    const started = performance.now();
-    await b.withLock(name, 'test', async () => {
+    const aRun = a.withLock(name, 'test', async () => {
+      events.push('a starts');
+      aHolds.resolve();
+      await aMayEnd.promise; // until the test has moved the clock far past its lease
+      events.push('a ends');
+    });
+    await aHolds.promise;
+    const firstLook = nextLook();
+    let bStartedAt: number | undefined;
+    const bStarts = deferred();
+    const bRun = b.withLock(name, 'test', async () => {
+      bStartedAt = now;
+      bStarts.resolve();
       events.push('b starts');
-      const waited = performance.now() - started;
-      // b took over only after it had seen a's lock for a lease (1.5 s), well before a ended
-      expect(waited).toBeGreaterThanOrEqual(1500);
       const bOwner = await ownerOf(name);
-      await aReleased;
+      aMayEnd.resolve();
+      await aRun;
       // a's release came while b held the lock: b's lock is still there, with b's token
       expect(await ownerOf(name)).toBe(bOwner);
       events.push('b ends');
     });
-    await aRun;
+    await firstLook;
+    // a second look: b has noted the holder of its first one, at 0 on its clock
+    await nextLook();
+    // less than a lease after b first saw a's lock: b looks again, and keeps waiting
+    now = 1000;
+    await Promise.race([nextLook().then(nextLook), bStarts.promise]);
+    expect(events).toEqual(['a starts']);
+    // past a lease on b's clock: b takes over, while a still runs
+    now = 2600;
+    await bRun;
+    expect(bStartedAt).toBe(2600);
     expect(events).toEqual(['a starts', 'b starts', 'a ends', 'b ends']);
     expect(await serviceClientRole(name)).toBeUndefined();
   });
@@ -86,11 +119,12 @@ describe('the lock itself (two lock objects stand for two replicas)', () => {
 
   it('the lease runs out before the write: the holder stops, nothing is written', async () => {
     const name = `lock.${uniqueAccount('lease')}`;
-    const lock = createLocks(roles, { leaseMs: 1000, callBudgetMs: 600 });
+    let now = 0;
+    const lock = createLocks(roles, { leaseMs: 1000, callBudgetMs: 600, monotonic: () => now });
     let wrote = false;
     await expect(
       lock.withLock(name, 'test', async (lease) => {
-        await sleep(500); // a slow read under the lock: 0.5 s + a 0.6 s call > the 1 s lease
+        now += 500; // a slow read under the lock: 0.5 s + a 0.6 s call > the 1 s lease
         lease.assertLeft('the write');
         wrote = true;
       }),

@@ -35,6 +35,11 @@ describe('readiness and metrics', () => {
     expect((await env.t.call('GET', '/readyz')).status).toBe(200);
     env.proxy.setDown(true);
     try {
+      // a result answers for up to a second: the outage shows within about that
+      await waitFor(async () => (await env.t.call('GET', '/readyz')).status === 503, {
+        timeoutMs: 5000,
+        what: '/readyz 503 while down',
+      });
       const down = await env.t.call('GET', '/readyz');
       expectKeycloakUnavailable(down, '/readyz while down');
       // liveness does not depend on Keycloak
@@ -42,7 +47,32 @@ describe('readiness and metrics', () => {
     } finally {
       env.proxy.setDown(false);
     }
-    expect((await env.t.call('GET', '/readyz')).status).toBe(200);
+    await waitFor(async () => (await env.t.call('GET', '/readyz')).status === 200, {
+      timeoutMs: 5000,
+      what: '/readyz 200 again',
+    });
+  });
+
+  it('/readyz asked 50 times in a second costs Keycloak at most 2 calls', async () => {
+    await sleep(1100); // no result kept from the test before
+    env.proxy.requests.length = 0;
+    const started = Date.now();
+    const answers: number[] = [];
+    while (answers.length < 50) {
+      // 5 at once, 10 rounds over about a second
+      answers.push(
+        ...(await Promise.all(
+          Array.from({ length: 5 }, async () => (await env.t.call('GET', '/readyz')).status),
+        )),
+      );
+      await sleep(90);
+    }
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(answers.every((status) => status === 200)).toBe(true);
+    // the readiness check is one GET …/clients; nothing else runs meanwhile
+    const readinessCalls = env.proxy.requests.filter((r) => r.method === 'GET' && paths.clients.test(r.path));
+    expect(readinessCalls.length).toBeGreaterThanOrEqual(1);
+    expect(readinessCalls.length).toBeLessThanOrEqual(2);
   });
 
   it('GET /metrics exposes request, Keycloak-call and token-renewal metrics', async () => {
@@ -185,6 +215,8 @@ describe('graceful shutdown of the server process', () => {
           LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
           KEYCLOAK_PUBLIC_URL: keycloakUrl(),
           PORT: String(port),
+          // /metrics' own listener on a free port: parallel runs must not meet on 9464
+          METRICS_PORT: '0',
           HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',
         },

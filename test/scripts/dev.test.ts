@@ -55,6 +55,8 @@ function dev(args: string[], env: NodeJS.ProcessEnv): Started {
       ...(process.env.KEYCLOAK_CACHE_DIR ? { KEYCLOAK_CACHE_DIR: process.env.KEYCLOAK_CACHE_DIR } : {}),
       ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
       LOG_LEVEL: 'warn',
+      // /metrics' own listener on a free port: parallel runs must not meet on 9464
+      METRICS_PORT: '0',
       ...env,
     },
   });

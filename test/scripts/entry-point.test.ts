@@ -54,6 +54,8 @@ function serviceEnv(port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.Process
     API_CLIENTS_DEV_MODE: 'true',
     HOST: '127.0.0.1',
     PORT: String(port),
+    // /metrics' own listener on a free port: parallel runs must not meet on 9464
+    METRICS_PORT: '0',
     LOG_LEVEL: 'info',
     ...extra,
   };

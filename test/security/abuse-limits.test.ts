@@ -1,7 +1,13 @@
 // Abuse limits: per-caller rate limit, body limit, CORS allow-list, security headers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsUrl, startTestApp, type TestApp } from '../support/app.js';
-import { keycloakAccountClientIds, userToken } from '../support/keycloak.js';
+import { scriptClient } from '../support/fixtures.js';
+import {
+  deleteKeycloakClient,
+  keycloakAccountClientIds,
+  keycloakClient,
+  userToken,
+} from '../support/keycloak.js';
 
 describe('abuse limits', () => {
   let t: TestApp;
@@ -34,21 +40,36 @@ describe('abuse limits', () => {
     expect((await t.call('GET', '/v1/scopes', { token: alice })).status).toBe(200);
   });
 
-  it('refuses a body over the limit with 413 payload-too-large, creating nothing', async () => {
-    const account = 'acme';
-    const response = await t.app.inject({
-      method: 'POST',
-      url: clientsUrl(account),
-      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
-      payload: JSON.stringify({
-        clientId: `${account}_x`,
-        capabilityTypes: ['Script'],
-        description: 'x'.repeat(4000),
-      }),
-    });
-    expect(response.statusCode).toBe(413);
-    expect(response.json().type).toBe('urn:api-clients:problem:payload-too-large');
-    expect(await keycloakAccountClientIds(account)).not.toContain(`${account}_x`);
+  it('refuses a body over the limit with 413 payload-too-large, creating nothing, though the body is valid', async () => {
+    // gina (globex) has a rate-limit budget of her own, untouched by the test above
+    const gina = await userToken('gina');
+    const account = 'globex';
+    const clientId = `${account}_big-${Date.now().toString(36)}`;
+    // a valid client; the JSON's whitespace alone takes it over the 2 KB limit
+    const compact = JSON.stringify(scriptClient(clientId, { description: 'A valid client' }));
+    const padded = `${compact}${' '.repeat(3000)}`;
+    expect(Buffer.byteLength(compact)).toBeLessThan(2048);
+    const before = await keycloakAccountClientIds(account);
+    const send = (payload: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: clientsUrl(account),
+        headers: { authorization: `Bearer ${gina}`, 'content-type': 'application/json' },
+        payload,
+      });
+    try {
+      const response = await send(padded);
+      expect(response.statusCode).toBe(413);
+      expect(response.json().type).toBe('urn:api-clients:problem:payload-too-large');
+      expect(await keycloakAccountClientIds(account)).toEqual(before);
+
+      // the same client without the padding is created: the limit, not validation, refused it
+      const accepted = await send(compact);
+      expect(accepted.statusCode, accepted.body).toBe(201);
+    } finally {
+      const made = await keycloakClient(clientId);
+      if (made) await deleteKeycloakClient(made.id);
+    }
   });
 
   it('answers CORS preflights for allowed origins only', async () => {

@@ -1,7 +1,9 @@
 // SPEC §5: who may call which route, for every route under /v1 and every kind of caller, against
-// the real Keycloak. Each refusal of a changing route is also checked behind the service: the
-// account's clients, the fixture client (representation and secret) and the limit are exactly as
-// they were, in Keycloak itself.
+// the real Keycloak. The routes are the app's own (its onRoute hook): a route without a row here,
+// or outside /v1 without a place in the public list, fails the file. Each refusal of a changing
+// route is also checked behind the service: the account's clients, the fixture client
+// (representation, secret, role scope and service-account roles) and the limit are exactly as they
+// were, in Keycloak itself.
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, clientsUrl, clientUrl, startTestApp, type TestApp } from '../support/app.js';
@@ -37,9 +39,11 @@ const FIXTURE_BODY = {
   description: 'kept as it is by every refused request',
   capabilityTypes: ['Script'],
   scopes: ['datahub-api'],
+  // a catalogue role alice and paula hold: PUT and PATCH toggle it (SPEC §4, grants bounded by the caller)
+  roles: ['insights-viewer'],
 };
-/** A whole PUT body for the fixture, with a new description and scopes. */
-const replaceBody = (description: string, scopes: string[]) => ({
+/** A whole PUT body for the fixture, with a new description, scopes and roles. */
+const replaceBody = (description: string, scopes: string[], roles: string[] = []) => ({
   displayName: FIXTURE_BODY.displayName,
   description,
   rootUrl: null,
@@ -51,7 +55,7 @@ const replaceBody = (description: string, scopes: string[]) => ({
   capabilityTypes: ['Script'],
   backchannelLogout: null,
   scopes,
-  roles: [],
+  roles,
   enabled: true,
 });
 
@@ -65,9 +69,12 @@ const ROUTES = [
   'bulkDelete',
   'revealSecret',
   'regenerateSecret',
+  'invalidate',
+  'endGracePeriod',
   'getLimits',
   'putLimits',
   'scopes',
+  'roles',
   'clientHistory',
   'accountHistory',
   'usage',
@@ -83,13 +90,13 @@ const row = (...statuses: number[]): Row => {
 // What the contract (SPEC §3, §5) says each kind of caller gets from each route.
 // biome-ignore format: a table
 const [UNAUTHENTICATED, VIEWER, ADMIN, PLATFORM, OTHER_ACCOUNT, API_CLIENT] = [
-  //   list create get  put  patch delete bulk reveal regen limits putLimits scopes history accHistory usage
-  row(401, 401,  401, 401, 401,  401,   401, 401,   401,  401,   401,      401,   401,    401,       401), // no valid token
-  row(200, 403,  200, 403, 403,  403,   403, 403,   403,  200,   403,      200,   200,    200,       200), // api-clients-viewer
-  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,   403,      200,   200,    200,       200), // api-clients-admin
-  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,   200,      200,   200,    200,       200), // platform-admin
-  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,   403,      200,   403,    403,       403), // any role, other account
-  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,   403,      403,   403,    403,       403), // a managed API client
+  //   list create get  put  patch delete bulk reveal regen inval endGrace limits putLimits scopes roles history accHistory usage
+  row(401, 401,  401, 401, 401,  401,   401, 401,   401,  401,  401,     401,   401,      401,   401,  401,    401,       401), // no valid token
+  row(200, 403,  200, 403, 403,  403,   403, 403,   403,  403,  403,     200,   403,      200,   200,  200,    200,       200), // api-clients-viewer
+  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,  204,     200,   403,      200,   200,  200,    200,       200), // api-clients-admin
+  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,  204,     200,   200,      200,   200,  200,    200,       200), // platform-admin
+  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,  403,     403,   403,      200,   200,  403,    403,       403), // any role, other account
+  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,  403,     403,   403,      403,   403,  403,    403,       403), // a managed API client
 ] as const;
 
 /** How a caller presents itself: the Authorization header it sends, if any. */
@@ -158,6 +165,8 @@ const CALLERS: CallerCase[] = [
 ];
 
 let t: TestApp;
+/** Every route the app registered, as `METHOD /url` (its onRoute hook). */
+const appRoutes: string[] = [];
 /** Everything created through the service, deleted (as paula) in afterAll. */
 const created = new Map<string, Account>();
 /** Clients created straight in Keycloak (throw-away token issuers), by internal id. */
@@ -207,6 +216,15 @@ const otherScopes = (snap: AccountSnapshot) =>
   (snap.fixture?.rep.defaultClientScopes as string[] | undefined)?.includes('datahub-api')
     ? ['push-data']
     : ['datahub-api'];
+/** The fixture's role scope, and its service account's catalogue roles, are exactly `roles`. */
+async function expectFixtureRoles(account: Account, roles: string[]): Promise<void> {
+  const fixture = (await snapshot())[account].fixture;
+  expect(fixture?.roleScope).toEqual(roles);
+  // besides the realm's default roles, which every user gets
+  expect(fixture?.serviceAccountRoles?.filter((role) => role !== 'default-roles-platform')).toEqual(roles);
+}
+const otherRoles = (snap: AccountSnapshot) =>
+  snap.fixture?.roleScope.includes('insights-viewer') ? [] : ['insights-viewer'];
 
 interface Attempt {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -218,8 +236,12 @@ interface Attempt {
 }
 
 interface RouteCase {
+  /** The app's route, `METHOD /url` as Fastify registers it. */
+  route: string;
   /** Whether the route can change something in Keycloak (refusals are then checked behind the service). */
   changes: boolean;
+  /** Before the snapshot: puts the fixture in a state the request would change (e.g. a previous secret). */
+  prepare?: (account: Account) => Promise<void>;
   /**
    * The request. An allowed caller gets something made for the occasion (a victim to delete, a
    * new clientId); a refused one is aimed at the fixture, so that a refusal that was not one shows.
@@ -236,6 +258,7 @@ const kcFixture = async (account: Account) => {
 
 const ROUTE_CASES: Record<RouteName, RouteCase> = {
   list: {
+    route: 'GET /v1/accounts/:accountId/api-clients',
     changes: false,
     attempt: async (account, _allowed, before) => ({
       method: 'GET',
@@ -248,6 +271,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     }),
   },
   create: {
+    route: 'POST /v1/accounts/:accountId/api-clients',
     changes: true,
     attempt: async (account, allowed) => {
       const clientId = `${account}_matrix-${allowed ? 'new' : 'refused'}-${hex()}`;
@@ -267,6 +291,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     },
   },
   get: {
+    route: 'GET /v1/accounts/:accountId/api-clients/:clientId',
     changes: false,
     attempt: async (account) => ({
       method: 'GET',
@@ -278,41 +303,48 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     }),
   },
   put: {
+    route: 'PUT /v1/accounts/:accountId/api-clients/:clientId',
     changes: true,
     attempt: async (account, _allowed, before) => {
       const description = `replaced ${hex()}`;
       const scopes = otherScopes(before[account]);
+      const roles = otherRoles(before[account]);
       return {
         method: 'PUT',
         url: fixtureUrl(account),
-        body: replaceBody(description, scopes),
+        body: replaceBody(description, scopes, roles),
         verify: async () => {
           const rep = await kcFixture(account);
           expect(rep.description).toBe(description);
           expect(rep.defaultClientScopes).toEqual(expect.arrayContaining(scopes));
+          await expectFixtureRoles(account, roles);
         },
       };
     },
   },
   patch: {
+    route: 'PATCH /v1/accounts/:accountId/api-clients/:clientId',
     changes: true,
     attempt: async (account, _allowed, before) => {
       const description = `patched ${hex()}`;
       const scopes = otherScopes(before[account]);
+      const roles = otherRoles(before[account]);
       return {
         method: 'PATCH',
         url: fixtureUrl(account),
-        body: { description, scopes },
+        body: { description, scopes, roles },
         contentType: 'application/merge-patch+json',
         verify: async () => {
           const rep = await kcFixture(account);
           expect(rep.description).toBe(description);
           expect(rep.defaultClientScopes).toEqual(expect.arrayContaining(scopes));
+          await expectFixtureRoles(account, roles);
         },
       };
     },
   },
   delete: {
+    route: 'DELETE /v1/accounts/:accountId/api-clients/:clientId',
     changes: true,
     attempt: async (account, allowed) => {
       if (!allowed) return { method: 'DELETE', url: fixtureUrl(account) };
@@ -328,6 +360,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     },
   },
   bulkDelete: {
+    route: 'POST /v1/accounts/:accountId/api-clients/bulk-delete',
     changes: true,
     attempt: async (account, allowed) => {
       const url = `${clientsUrl(account)}/bulk-delete`;
@@ -346,6 +379,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     },
   },
   revealSecret: {
+    route: 'GET /v1/accounts/:accountId/api-clients/:clientId/secret',
     changes: false,
     attempt: async (account) => ({
       method: 'GET',
@@ -359,6 +393,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     }),
   },
   regenerateSecret: {
+    route: 'POST /v1/accounts/:accountId/api-clients/:clientId/secret',
     changes: true,
     attempt: async (account, _allowed, before) => ({
       method: 'POST',
@@ -371,7 +406,40 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
       },
     }),
   },
+  invalidate: {
+    route: 'POST /v1/accounts/:accountId/api-clients/:clientId/invalidate',
+    changes: true,
+    attempt: async (account, _allowed, before) => ({
+      method: 'POST',
+      url: `${fixtureUrl(account)}/invalidate`,
+      verify: async (answer) => {
+        const secret = (answer.body as { secret: string }).secret;
+        expect(secret).not.toBe(before[account].fixture?.secret);
+        expect(secret).toBe(await keycloakSecret((await kcFixture(account)).id));
+      },
+    }),
+  },
+  endGracePeriod: {
+    route: 'DELETE /v1/accounts/:accountId/api-clients/:clientId/secret/previous',
+    changes: true,
+    // a previous secret still accepted, which the request would end
+    prepare: async (account) => {
+      const answer = await send('POST', `${fixtureUrl(account)}/secret`, await paula(), {
+        gracePeriodSeconds: 600,
+      });
+      if (answer.status !== 200) throw new Error(`regenerate with grace: ${answer.status}`);
+      expect((await kcFixture(account)).attributes?.[ROTATED_SECRET]).toBeDefined();
+    },
+    attempt: async (account) => ({
+      method: 'DELETE',
+      url: `${fixtureUrl(account)}/secret/previous`,
+      verify: async () => {
+        expect((await kcFixture(account)).attributes?.[ROTATED_SECRET]).toBeUndefined();
+      },
+    }),
+  },
   getLimits: {
+    route: 'GET /v1/accounts/:accountId/limits',
     changes: false,
     attempt: async (account, _allowed, before) => ({
       method: 'GET',
@@ -385,6 +453,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     }),
   },
   putLimits: {
+    route: 'PUT /v1/accounts/:accountId/limits',
     changes: true,
     attempt: async (account, allowed) => {
       const url = `/v1/accounts/${account}/limits`;
@@ -408,6 +477,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     },
   },
   scopes: {
+    route: 'GET /v1/scopes',
     changes: false,
     attempt: async () => ({
       method: 'GET',
@@ -418,7 +488,20 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
       },
     }),
   },
+  roles: {
+    route: 'GET /v1/roles',
+    changes: false,
+    attempt: async () => ({
+      method: 'GET',
+      url: '/v1/roles',
+      verify: async (answer) => {
+        const names = (answer.body as { items: { name: string }[] }).items.map((role) => role.name);
+        expect(names).toEqual(expect.arrayContaining(['insights-viewer', 'insights-editor']));
+      },
+    }),
+  },
   clientHistory: {
+    route: 'GET /v1/accounts/:accountId/api-clients/:clientId/history',
     changes: false,
     attempt: async (account) => ({
       method: 'GET',
@@ -431,6 +514,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     }),
   },
   accountHistory: {
+    route: 'GET /v1/accounts/:accountId/history',
     changes: false,
     attempt: async (account) => ({
       method: 'GET',
@@ -442,6 +526,7 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     }),
   },
   usage: {
+    route: 'GET /v1/accounts/:accountId/api-clients/:clientId/usage',
     changes: false,
     attempt: async (account) => ({
       method: 'GET',
@@ -452,6 +537,50 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
     }),
   },
 };
+
+/** Where Keycloak keeps a rotated-out secret still accepted (client secret rotation). */
+const ROTATED_SECRET = 'client.secret.rotated';
+
+/**
+ * The app's routes outside the matrix: they name no account and answer anyone. Anything else the
+ * app registers needs a row above; a route under /v1 is never public.
+ */
+const PUBLIC_ROUTES: { route: RegExp; why: string }[] = [
+  { route: /^GET \/(healthz|readyz)$/, why: 'probes' },
+  { route: /^GET \/metrics$/, why: 'Prometheus, scraped inside the platform' },
+  // Swagger UI registers a HEAD of its own on /docs/
+  { route: /^(GET|HEAD) \/(openapi\.json|docs(\/.*)?)$/, why: 'the OpenAPI document and Swagger UI' },
+  {
+    route: /^GET \/console(\/.*)?$/,
+    why: 'the reference console: a static page, it calls /v1 with the user token',
+  },
+  { route: /^OPTIONS \*$/, why: 'CORS preflights' },
+];
+
+/** The app's routes, each as `METHOD /url`; a HEAD that Fastify added beside a GET counts as that GET. */
+function registeredRoutes(): string[] {
+  const all = new Set(appRoutes);
+  return [...all].filter((route) => !(route.startsWith('HEAD ') && all.has(route.replace(/^HEAD/, 'GET'))));
+}
+
+describe('the matrix covers the app', () => {
+  it('has a row for every route under /v1 and no row for a route the app lacks', () => {
+    const v1 = registeredRoutes().filter((route) => route.split(' ')[1]?.startsWith('/v1/'));
+    expect(v1.length).toBeGreaterThan(0);
+    expect(ROUTES.map((name) => ROUTE_CASES[name].route).sort()).toEqual(v1.sort());
+  });
+
+  it('places every other route of the app in the public list, and no /v1 route there', () => {
+    const outside = registeredRoutes().filter((route) => !route.split(' ')[1]?.startsWith('/v1/'));
+    const unplaced = outside.filter(
+      (route) => !PUBLIC_ROUTES.some(({ route: pattern }) => pattern.test(route)),
+    );
+    expect(unplaced).toEqual([]);
+    for (const name of ROUTES) {
+      expect(PUBLIC_ROUTES.some(({ route: pattern }) => pattern.test(ROUTE_CASES[name].route))).toBe(false);
+    }
+  });
+});
 
 function expectRefusal(answer: Answer, status: number): void {
   expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -494,7 +623,10 @@ const ACCOUNT_ID_MAPPER = {
 };
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp(
+    {},
+    { onRoute: ({ method, url }) => appRoutes.push(...[method].flat().map((one) => `${one} ${url}`)) },
+  );
   for (const account of ACCOUNTS) {
     await createAsPaula(account, fixtureOf(account), FIXTURE_BODY);
   }
@@ -627,6 +759,7 @@ describe.each(ROUTES)('%s', (route) => {
     '$caller on $account → $status',
     async ({ account, authorization, status }) => {
       const allowed = status < 300;
+      await routeCase.prepare?.(account);
       const before = await snapshot();
       const attempt = await routeCase.attempt(account, allowed, before);
       const answer = await send(

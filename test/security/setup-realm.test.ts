@@ -388,9 +388,13 @@ describe('npm run setup-realm on a realm it did not create', () => {
       });
       await kc.users.addToGroup({ id: olga, groupId });
       const admin = await kc.roles.findOneByName({ name: 'api-clients-admin' });
+      // she gives acme_erp reports-reader below: a caller gives only roles it holds (SPEC §4)
       await kc.users.addRealmRoleMappings({
         id: olga,
-        roles: [{ id: admin?.id as string, name: 'api-clients-admin' }],
+        roles: [
+          { id: admin?.id as string, name: 'api-clients-admin' },
+          { id: await roleId('reports-reader'), name: 'reports-reader' },
+        ],
       });
       await kc.clients.create({
         clientId: 'test-cli',

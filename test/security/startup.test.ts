@@ -28,6 +28,8 @@ async function start(
       KEYCLOAK_URL: keycloakUrl(),
       HOST: '127.0.0.1',
       PORT: String(port),
+      // /metrics' own listener on a free port: parallel runs must not meet on 9464
+      METRICS_PORT: '0',
       LOG_LEVEL: 'info',
       ...env,
     },

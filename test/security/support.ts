@@ -3,21 +3,61 @@
 // snapshot of one account as Keycloak holds it.
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import {
   type KeycloakClient,
   keycloakAccountClientIds,
+  keycloakAdminGet,
   keycloakClient,
   keycloakSecret,
   serviceClientRole,
   tokenUrl,
 } from '../support/keycloak.js';
+import { masterAdmin } from './realm-admin.js';
 
-/** What the account is in Keycloak: the marked clients, the fixture client in full with its secret, the limit role. */
+/**
+ * What the account is in Keycloak: the marked clients, the fixture client in full with its secret
+ * and its roles (its role scope, and for a Script client its service account's role mappings), the
+ * limit role.
+ */
 export interface AccountSnapshot {
   clientIds: string[];
-  fixture: { rep: KeycloakClient; secret: string | undefined } | undefined;
+  fixture:
+    | {
+        rep: KeycloakClient;
+        secret: string | undefined;
+        roleScope: string[];
+        serviceAccountRoles: string[] | undefined;
+      }
+    | undefined;
   limit: unknown;
+}
+
+/** The names of the realm roles an admin API path lists, sorted. */
+async function realmRoleNames(path: string): Promise<string[]> {
+  const answer = await keycloakAdminGet<{ name: string }[]>(path);
+  if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status}`);
+  return answer.body.map((role) => role.name).sort();
+}
+
+let realmAdmin: { kc: KeycloakAdminClient; until: number } | undefined;
+/** The master realm's admin (the service's own client may not read users), logged in again every 30 s. */
+async function usersReader(): Promise<KeycloakAdminClient> {
+  if (!realmAdmin || Date.now() > realmAdmin.until) {
+    realmAdmin = { kc: await masterAdmin(), until: Date.now() + 30_000 };
+  }
+  return realmAdmin.kc;
+}
+
+/** A client's role scope and, when it has a service account, that user's realm roles. */
+async function clientRoles(rep: KeycloakClient) {
+  const roleScope = await realmRoleNames(`/clients/${rep.id}/scope-mappings/realm`);
+  if (!rep.serviceAccountsEnabled) return { roleScope, serviceAccountRoles: undefined };
+  const user = await keycloakAdminGet<{ id: string }>(`/clients/${rep.id}/service-account-user`);
+  if (user.status !== 200) throw new Error(`service account of ${rep.clientId}: ${user.status}`);
+  const mappings = await (await usersReader()).users.listRealmRoleMappings({ id: user.body.id });
+  return { roleScope, serviceAccountRoles: mappings.map((role) => role.name as string).sort() };
 }
 
 export async function accountSnapshot(accountId: string, fixtureClientId: string): Promise<AccountSnapshot> {
@@ -25,7 +65,9 @@ export async function accountSnapshot(accountId: string, fixtureClientId: string
   const limitRole = await serviceClientRole(`limit.${accountId}`);
   return {
     clientIds: await keycloakAccountClientIds(accountId),
-    fixture: fixtureRep ? { rep: fixtureRep, secret: await keycloakSecret(fixtureRep.id) } : undefined,
+    fixture: fixtureRep
+      ? { rep: fixtureRep, secret: await keycloakSecret(fixtureRep.id), ...(await clientRoles(fixtureRep)) }
+      : undefined,
     limit: limitRole === undefined ? null : { status: 200, attributes: limitRole.attributes },
   };
 }

@@ -22,6 +22,8 @@ let service: TestApp;
 let kc: KeycloakAdminClient;
 const created: string[] = [];
 const suffix = randomBytes(3).toString('hex');
+/** The catalogue scope each WebApp client below is created with. */
+const catalogueScopeOf = new Map<string, string>();
 
 const realmRoles = (token: Record<string, unknown>): string[] =>
   ((token.realm_access as { roles?: string[] } | undefined)?.roles ?? []).slice().sort();
@@ -67,6 +69,7 @@ beforeAll(async () => {
     const answer = await service.call('POST', clientsUrl('acme'), { token, body: { clientId, ...body } });
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
     created.push(clientId);
+    catalogueScopeOf.set(clientId, body.scopes[0]);
   }
 });
 
@@ -101,8 +104,14 @@ describe("Keycloak's example access token through a managed WebApp client", () =
         expect(token.azp, `${username} through ${clientId}`).toBe(clientId);
         for (const role of [...PRIVILEGED, 'offline_access']) expect(realmRoles(token)).not.toContain(role);
         expect(scopeOf(token)).not.toContain('offline_access');
-        // the account claim and the catalogue scope are still there: the token is not simply empty
-        expect(scopeOf(token)).toEqual(expect.arrayContaining(['openid']));
+        // the token is not simply empty: it names its user, and the client's catalogue scope is
+        // there with its audience. (No account_id claim: the realm maps it only in the
+        // api-clients-caller scope, which managed clients do not get.)
+        expect(token.preferred_username, `${username} through ${clientId}`).toBe(username);
+        expect(scopeOf(token)).toEqual(
+          expect.arrayContaining(['openid', catalogueScopeOf.get(clientId) as string]),
+        );
+        expect([token.aud].flat()).toContain('insights-api');
       }
     },
   );

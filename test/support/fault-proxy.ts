@@ -1,5 +1,7 @@
 // A reverse proxy for tests that sits between the service and Keycloak and injects faults:
-// an error answer, a dropped connection, a slow answer, or Keycloak down altogether.
+// an error answer, a dropped connection, a slow answer, an answer held until the test lets it go,
+// a request that reaches Keycloak only after its caller gave up (Keycloak commits after the
+// service's timeout), or Keycloak down altogether.
 // Everything it does not fault it forwards unchanged, so the service still talks to the real
 // Keycloak through it. node:http only, loopback only.
 import {
@@ -14,7 +16,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 
-export type FaultMode = 'status' | 'reset' | 'delay';
+export type FaultMode = 'status' | 'reset' | 'delay' | 'hold' | 'commit-late';
 
 export interface FaultRule {
   /** HTTP method to match, case-insensitive; any method when absent. */
@@ -28,7 +30,12 @@ export interface FaultRule {
   /**
    * - `status`: answer `status` with `body` instead of forwarding (the target never sees it);
    * - `reset`: destroy the client's connection with a TCP RST, no answer at all;
-   * - `delay`: wait `delayMs`, then forward (not forwarded if the client gave up meanwhile).
+   * - `delay`: wait `delayMs`, then forward (not forwarded if the client gave up meanwhile);
+   * - `hold`: keep the request until the test calls the handle's `release()`, then forward: a
+   *   test that must know the request is in flight awaits `reached` instead of sleeping.
+   * - `commit-late`: read the whole request, wait `delayMs`, then forward it even when the client
+   *   gave up meanwhile (its timeout, a reset): Keycloak does the work after the caller stopped
+   *   waiting. The answer goes to the client if it still waits, else it is dropped.
    */
   mode: FaultMode;
   /** For `status`. Default 500. */
@@ -37,8 +44,10 @@ export interface FaultRule {
   body?: unknown;
   /** For `status`: extra answer headers, e.g. `{ 'retry-after': '1' }`. */
   headers?: Record<string, string>;
-  /** For `delay`. Default 1000. */
+  /** For `delay` and `commit-late`. Default 1000. */
   delayMs?: number;
+  /** Called each time the rule fires, before the fault is applied (e.g. to move an injected clock). */
+  onHit?: () => void;
 }
 
 export interface FaultRuleHandle {
@@ -46,6 +55,12 @@ export interface FaultRuleHandle {
   readonly hits: number;
   /** True once the rule has fired `times` times (it is then removed). */
   readonly done: boolean;
+  /** Settles when the rule fires for the first time. */
+  readonly reached: Promise<void>;
+  /** For `hold`: forwards the requests held so far and any the rule holds from now on. */
+  release(): void;
+  /** `commit-late`: how many of its requests the target has answered so far (the work is done). */
+  readonly committed: number;
 }
 
 export interface RecordedRequest {
@@ -80,6 +95,9 @@ interface ActiveRule {
   skipLeft: number;
   timesLeft: number;
   hits: number;
+  fired: () => void;
+  released: Promise<void>;
+  committed: number;
 }
 
 // Hop-by-hop headers describe one connection, not the message: each side sets its own.
@@ -111,6 +129,14 @@ export interface FaultProxyOptions {
   preserveHost?: boolean;
 }
 
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
 export async function startFaultProxy(
   targetBaseUrl: string,
   options: FaultProxyOptions = {},
@@ -124,6 +150,7 @@ export async function startFaultProxy(
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  const releaseAll = new Set<() => void>();
   // Own agent, so that close() also drops the pooled connections to the target.
   const agent = new Agent({ keepAlive: true });
   let down = false;
@@ -179,6 +206,41 @@ export async function startFaultProxy(
     pipeline(req, upstream, () => undefined);
   }
 
+  /**
+   * Forwards a request whose body was read already, whether or not its client still waits; the
+   * target's answer goes to the client when it does.
+   */
+  function forwardLate(req: IncomingMessage, body: Buffer, res: ServerResponse, done: () => void): void {
+    const headers = endToEndHeaders(req.headers);
+    if (!options.preserveHost) headers.host = target.host;
+    headers['content-length'] = String(body.length);
+    const upstream = httpRequest({
+      agent,
+      host: target.hostname,
+      port: target.port || 80,
+      method: req.method,
+      path: `${targetPrefix}${req.url ?? '/'}`,
+      headers,
+    });
+    upstream.on('response', (upstreamRes) => {
+      upstreamRes.on('end', done);
+      if (res.destroyed || res.headersSent) {
+        upstreamRes.resume();
+        return;
+      }
+      res.writeHead(
+        upstreamRes.statusCode ?? 502,
+        upstreamRes.statusMessage,
+        endToEndHeaders(upstreamRes.headers),
+      );
+      pipeline(upstreamRes, res, () => undefined);
+    });
+    upstream.on('error', () => {
+      if (!res.destroyed) res.destroy();
+    });
+    upstream.end(body);
+  }
+
   const server = createServer((req, res) => {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://proxy.invalid');
@@ -197,6 +259,8 @@ export async function startFaultProxy(
     }
     const { rule } = active;
     record.fault = rule.mode;
+    active.fired();
+    rule.onHit?.();
     switch (rule.mode) {
       case 'reset':
         req.socket.resetAndDestroy();
@@ -212,6 +276,12 @@ export async function startFaultProxy(
         res.end(text);
         return;
       }
+      case 'hold': {
+        active.released.then(() => {
+          if (!res.destroyed) forward(req, res);
+        });
+        return;
+      }
       case 'delay': {
         const timer = setTimeout(() => {
           timers.delete(timer);
@@ -223,6 +293,32 @@ export async function startFaultProxy(
           clearTimeout(timer);
           timers.delete(timer);
         });
+        return;
+      }
+      case 'commit-late': {
+        const chunks: Buffer[] = [];
+        let ended = false;
+        let due = false;
+        const send = () => {
+          if (!ended || !due) return;
+          forwardLate(req, Buffer.concat(chunks), res, () => {
+            active.committed += 1;
+          });
+        };
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          ended = true;
+          send();
+        });
+        // the client may give up before or after its body arrived: forward what was read
+        req.on('error', () => undefined);
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          due = true;
+          send();
+        }, rule.delayMs ?? 1000);
+        timer.unref();
+        timers.add(timer);
         return;
       }
     }
@@ -250,12 +346,18 @@ export async function startFaultProxy(
     failNext(rule) {
       const times = rule.times ?? 1;
       if (!(times > 0)) throw new Error('failNext: times must be > 0');
+      const reached = deferred();
+      const released = deferred();
+      releaseAll.add(released.resolve);
       const active: ActiveRule = {
         rule,
         method: rule.method?.toUpperCase(),
         skipLeft: rule.skip ?? 0,
         timesLeft: times,
         hits: 0,
+        fired: reached.resolve,
+        released: released.promise,
+        committed: 0,
       };
       rules.push(active);
       return {
@@ -264,6 +366,11 @@ export async function startFaultProxy(
         },
         get done() {
           return active.timesLeft <= 0;
+        },
+        reached: reached.promise,
+        release: released.resolve,
+        get committed() {
+          return active.committed;
         },
       };
     },
@@ -274,6 +381,9 @@ export async function startFaultProxy(
       rules.length = 0;
     },
     reset() {
+      // a held request goes on to the target rather than hanging its caller
+      for (const release of releaseAll) release();
+      releaseAll.clear();
       rules.length = 0;
       down = false;
       requests.length = 0;

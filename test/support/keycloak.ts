@@ -27,6 +27,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Test workers share two cores with Keycloak: event-loop lag there says nothing about the
     // service. The load-shedding test switches it back on.
     LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+    // Tests read /metrics through app.inject; the default (a port of its own) is tested in
+    // security/refused-limit.test.ts.
+    METRICS_ON_PUBLIC_PORT: 'true',
   });
   return { ...base, ...overrides };
 }

@@ -4,23 +4,6 @@
  */
 
 export interface paths {
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus metrics */
-        get: operations["getMetrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -45,7 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Keycloak answers and accepts the service's own token */
+        /** Readiness: Keycloak answers and accepts the service's own token (a result at most a second old) */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -70,7 +53,7 @@ export interface paths {
         put?: never;
         /**
          * Create an API client
-         * @description Keycloak generates the secret; this answer is one of the few that shows it. `clientId` must start with `{accountId}_`. Refused with limit-reached when the account is at its limit.
+         * @description Keycloak generates the secret; this answer is one of the few that shows it. `clientId` must start with `{accountId}_`. Refused with limit-reached when the account is at its limit, and with role-not-held when `roles` names a role the caller does not hold (platform admins may give any catalogue role).
          */
         post: operations["createApiClient"];
         delete?: never;
@@ -305,7 +288,7 @@ export interface paths {
         };
         /**
          * The role catalogue
-         * @description The roles an API client may hold (what an application key may view or change), with their descriptions, as Keycloak holds them.
+         * @description The roles an API client may hold (what an application key may view or change), with their descriptions, as Keycloak holds them. `grantable` says whether this caller may give the role: it holds the role itself (its token carries it), or is a platform admin.
          */
         get: operations["listRoles"];
         put?: never;
@@ -482,37 +465,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    getMetrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text exposition format */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
-                };
-            };
-            /** @description internal-error */
-            500: {
-                headers: {
-                    /** @description The request id, also the `instance` of a problem */
-                    "x-request-id"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     getLiveness: {
         parameters: {
             query?: never;
@@ -820,7 +772,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description forbidden: the token may not act on this account or route */
+            /** @description forbidden: the token may not act on this account or route; role-not-held: the body gives the client a catalogue role the caller does not hold (each named in `errors` as /roles/<i>), and nothing changed */
             403: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
@@ -1117,7 +1069,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description forbidden: the token may not act on this account or route */
+            /** @description forbidden: the token may not act on this account or route; role-not-held: the body gives the client a catalogue role the caller does not hold (each named in `errors` as /roles/<i>), and nothing changed */
             403: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
@@ -1472,7 +1424,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description forbidden: the token may not act on this account or route */
+            /** @description forbidden: the token may not act on this account or route; role-not-held: the body gives the client a catalogue role the caller does not hold (each named in `errors` as /roles/<i>), and nothing changed */
             403: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
@@ -2873,6 +2825,8 @@ export interface operations {
                         items: {
                             name: string;
                             description: string;
+                            /** @description Whether the caller may give this role to a client: it holds the role itself, or is a platform admin. A role a client already has may be kept or removed by anyone who may edit the client. */
+                            grantable: boolean;
                         }[];
                     };
                 };

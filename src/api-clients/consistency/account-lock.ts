@@ -2,7 +2,10 @@
 // while a create counts and writes, `lock.client.<digest of the clientId>` while an update reads,
 // checks and writes),
 // whose name Keycloak keeps unique (creating it a second time answers 409). The role carries a
-// random owner token and nothing else: no expiry stamped with one replica's clock.
+// random owner token and nothing else: no expiry stamped with one replica's clock. The token is
+// drawn once per withLock call, not per pass: an acquire whose answer was lost (a timeout) may
+// commit later, and a later pass that finds the lock carrying its token knows the lock is its own
+// (docs/consistency-edges.md).
 //
 // Time is measured only on each replica's own monotonic clock (performance.now):
 // - the holder starts its lease before it sends the acquire, and stops before a write it can no
@@ -66,6 +69,20 @@ export const leaseFor = (keycloakTimeoutMs: number): number => 3 * callBudgetFor
 export interface Lease {
   /** Throws LeaseExpiredError unless one more Keycloak call can end within the lease. */
   assertLeft(what: string): void;
+  /** Whether one more Keycloak call can end within the lease (assertLeft without the throw). */
+  hasLeft(): boolean;
+  /** This replica's monotonic clock, to mark when a call was sent (for landed). */
+  now(): number;
+  /**
+   * Waits until a call sent at `sentAt` (now()) has surely reached Keycloak or never will: a
+   * call's budget after it was sent, the same bound the lease itself rests on.
+   */
+  landed(sentAt: number): Promise<void>;
+  /**
+   * Leaves the lock in place when the work ends: the holder does not know what Keycloak holds, so
+   * the lock stays until waiters take it over after a lease (no other holder meanwhile).
+   */
+  keep(): void;
 }
 
 /** Keycloak failures with no holder to explain them, before a lock gives up (503). */
@@ -129,15 +146,20 @@ export function createLocks(roles: ServiceClientRoles, options: LockOptions = {}
       let pause = 20;
       let unexplainedErrors = 0;
       let lastWaitCheck = Number.NEGATIVE_INFINITY;
+      // One token for the whole attempt: a lock found with it was made by one of our passes.
+      const owner = randomUUID();
+      /** The start of the first pass whose acquire may have made the lock (no answer, or a 5xx). */
+      let firstUnsettled: number | undefined;
       for (;;) {
-        const leaseStart = clock();
-        const owner = randomUUID();
+        const passStart = clock();
+        let leaseStart = passStart;
         let held = false;
         try {
           await roles.create('lock.acquire', { name: roleName, description, attributes: { owner: [owner] } });
           held = true;
         } catch (error) {
           if (!isConflict(error) && !isUnavailable(error)) throw error;
+          if (!isConflict(error)) firstUnsettled ??= passStart;
           // 409: someone holds it. A 5xx or a lost answer says nothing for sure: two creates of
           // the same role at one instant sometimes end in a 500 for the loser on H2, and a create
           // whose answer was lost may have made the lock ours. Look at the holder to know.
@@ -153,7 +175,10 @@ export function createLocks(roles: ServiceClientRoles, options: LockOptions = {}
           }
           const holderToken = holder?.attributes?.owner?.[0] ?? '';
           if (holder?.id && holderToken === owner) {
+            // ours: made by this pass or an earlier one whose answer was lost; its lease counts
+            // from the earliest of them, since a waiter may have seen it from then on
             held = true;
+            leaseStart = Math.min(passStart, firstUnsettled ?? passStart);
           } else if (!holder?.id) {
             // nobody holds it: a lost race that nobody won, or a failure of Keycloak itself
             if (!isConflict(error) && ++unexplainedErrors > MAX_UNEXPLAINED_ERRORS) throw error;
@@ -180,19 +205,30 @@ export function createLocks(roles: ServiceClientRoles, options: LockOptions = {}
           pause = Math.min(pause * 2, 250);
           continue;
         }
+        let kept = false;
+        const hasLeft = () => clock() + callBudgetMs <= leaseStart + leaseMs;
         const lease: Lease = {
           assertLeft(what) {
-            if (clock() + callBudgetMs > leaseStart + leaseMs) {
+            if (!hasLeft()) {
               throw new LeaseExpiredError(
                 `the lock ${roleName} ran out of time before ${what}; nothing was written`,
               );
             }
           },
+          hasLeft,
+          now: clock,
+          async landed(sentAt) {
+            const wait = sentAt + callBudgetMs - clock();
+            if (wait > 0) await sleep(wait);
+          },
+          keep() {
+            kept = true;
+          },
         };
         try {
           return await work(lease);
         } finally {
-          await release(roleName, owner, leaseStart);
+          if (!kept) await release(roleName, owner, leaseStart);
         }
       }
     },

@@ -3,10 +3,19 @@
 // answer was lost; its role mappings go with it); an update that fails puts back the roles, the
 // scopes and the representation as they were. An update runs under the client's lock (service.ts),
 // so what it puts back is what it read under that lock: no other writer of the service can have
-// changed the client in between.
+// changed the client in between, as long as the lease runs: every undo write first checks that
+// one more call can end within the lease, and writes nothing once it cannot (after it, another
+// replica may hold the client's lock and have written since).
+//
+// A create whose answer never came (a timeout, a lost connection, a gateway's 502/504) has an
+// unknown outcome: Keycloak may still commit it after the service gave up. It is settled under the
+// account's lock before the answer: looked up at once, and again once a call sent then has surely
+// landed (a call's budget after it was sent, the bound the lease rests on); a client found is
+// removed. Only a lookup that succeeds lets the answer say "not created"; when none does, the lock
+// is kept until its lease ends (docs/consistency-edges.md).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientsGateway, RoleRepresentation } from '../../keycloak/clients-gateway.js';
-import { isConflict } from '../../keycloak/errors.js';
+import { isConflict, isNotFound, isUnavailable, keycloakStatus } from '../../keycloak/errors.js';
 import { keycloakUnavailable } from '../../lib/problem.js';
 import { type Catalogue, scopeIdOf } from '../access/catalogue.js';
 import type { Loaded } from '../access/directory.js';
@@ -24,6 +33,16 @@ import {
   toClientRepresentation,
 } from '../resource/mapping.js';
 import type { ApiClientConfig, ApiClientFields } from '../resource/schema.js';
+import { type Lease, LeaseExpiredError } from './account-lock.js';
+
+/**
+ * Whether a failed call may still have been done by Keycloak: no answer at all (a timeout, a lost
+ * connection) or a gateway's 502/504. An answer of Keycloak's own (a 500) rolled its work back.
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  const status = keycloakStatus(error);
+  return status === undefined ? isUnavailable(error) : status === 502 || status === 504;
+}
 
 export interface WriteOptions {
   /** Whether managed clients may keep offline_access (offline tokens). */
@@ -81,6 +100,85 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
     );
   }
 
+  /** The client this create made, if Keycloak holds it: same clientId, account marker and createdAt. */
+  async function findOurs(plan: CreatePlan, accountId: string): Promise<string | undefined> {
+    const found = await gateway.findByClientId(plan.rep.clientId as string);
+    const createdAt = (plan.rep.attributes as Record<string, string>)[CREATED_AT_ATTRIBUTE];
+    const ours =
+      found?.id !== undefined &&
+      isManagedBy(found, accountId) &&
+      (found.attributes as Record<string, unknown> | undefined)?.[CREATED_AT_ATTRIBUTE] === createdAt;
+    return ours ? found?.id : undefined;
+  }
+
+  /**
+   * The create's answer never came: find out under the lock whether Keycloak made the client, and
+   * remove it if so. Always throws a 503 whose detail says what is known.
+   */
+  async function settleUnknownCreate(
+    plan: CreatePlan,
+    accountId: string,
+    cause: unknown,
+    lease: Lease,
+    sentAt: number,
+  ): Promise<never> {
+    const clientId = plan.rep.clientId as string;
+    const look = () =>
+      findOurs(plan, accountId).then(
+        (id) => ({ id }),
+        () => 'failed' as const,
+      );
+    // At once: a create that landed already is found and removed without waiting.
+    let seen = await look();
+    if (seen === 'failed' || seen.id === undefined) {
+      // A create still on its way lands within a call's budget after it was sent, or never.
+      await lease.landed(sentAt);
+      seen = await look();
+      for (let retry = 1; seen === 'failed' && retry < 3; retry++) {
+        await sleep(100 * retry);
+        seen = await look();
+      }
+    }
+    if (seen === 'failed') {
+      // Nobody knows whether the client exists: keep the account's lock until its lease ends.
+      lease.keep();
+      throw keycloakUnavailable(
+        `Keycloak did not answer the create of ${clientId}, and could not be asked since whether it made ` +
+          'the client: it may exist. No other create of the account proceeds until the lock lease ends; ' +
+          'then read the client and delete it, or retry the create',
+        cause,
+      );
+    }
+    const { id } = seen;
+    if (id === undefined) {
+      throw keycloakUnavailable(
+        `Keycloak did not answer the create of ${clientId}; it was not created. Try again shortly`,
+        cause,
+      );
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await gateway.remove(id);
+        break;
+      } catch (error) {
+        if (isNotFound(error)) break;
+        if (attempt === 2) {
+          throw keycloakUnavailable(
+            `Keycloak did not answer the create of ${clientId} in time but made the client, which could ` +
+              'not be removed yet; delete the client, or retry the create',
+            cause,
+          );
+        }
+        await sleep(100 * (attempt + 1));
+      }
+    }
+    throw keycloakUnavailable(
+      `Keycloak did not answer the create of ${clientId} in time; the client it made was removed again, ` +
+        'so nothing was created. Try again shortly',
+      cause,
+    );
+  }
+
   return {
     /**
      * Creates the client as planned, gives it its roles and reads its secret; undone on any
@@ -93,13 +191,17 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       accountId: string,
       roles: readonly string[],
       catalogue: Catalogue,
+      /** The account lock's lease: an unknown outcome is settled while it is held. */
+      lease: Lease,
     ): Promise<{ id: string; secret: string }> {
       let id: string;
+      const sentAt = lease.now();
       try {
         id = await gateway.create(plan.rep);
       } catch (error) {
         if (isConflict(error)) throw clientIdTaken(plan.rep.clientId as string);
-        // The answer may be lost after Keycloak created the client: look for it and remove it.
+        if (outcomeUnknown(error)) return settleUnknownCreate(plan, accountId, error, lease, sentAt);
+        // Keycloak answered a failure: look for the client anyway and remove it.
         return undoCreate(plan, accountId, undefined, error);
       }
       try {
@@ -128,7 +230,10 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       heldRoles: readonly RoleRepresentation[],
       /** Who changed what (activity/history.ts): written with the representation, and again, undone, by an undo. */
       record: ChangeRecord,
-      /** Called before each write; throws to stop (the lock's lease ran out), and what was written is undone. */
+      /**
+       * Called before each write and each undo write; throws to stop (the lock's lease ran out): what
+       * was written is undone while the lease lasts, and nothing is written after it.
+       */
       beforeWrite: (what: string) => void = () => {},
     ): Promise<ApiClientConfig> {
       const createdAt = before.createdAt ?? createdAtIfMissing;
@@ -165,16 +270,35 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
         await removeOfflineAccess(loaded.id, loaded.rep);
       } catch (error) {
         try {
-          // Undo in reverse: roles, scopes, then the representation as it was.
-          for (const step of undoRoles.reverse()) await step();
-          for (const scope of removed) await gateway.addDefaultScope(loaded.id, scopeId(scope));
-          for (const scope of added) await gateway.removeDefaultScope(loaded.id, scopeId(scope));
+          // Undo in reverse: roles, scopes, then the representation as it was; each write only
+          // while the lease lasts (after it, another writer may hold the client).
+          for (const step of undoRoles.reverse()) {
+            beforeWrite(`undoing the roles of ${before.clientId}`);
+            await step();
+          }
+          for (const scope of removed) {
+            beforeWrite(`adding ${scope} back`);
+            await gateway.addDefaultScope(loaded.id, scopeId(scope));
+          }
+          for (const scope of added) {
+            beforeWrite(`removing ${scope} again`);
+            await gateway.removeDefaultScope(loaded.id, scopeId(scope));
+          }
+          beforeWrite(`putting ${before.clientId} back`);
           const previous = toClientRepresentation(before.clientId, accountId, createdAt, fieldsOf(before));
           await gateway.update(loaded.id, {
             ...previous,
             attributes: { ...previous.attributes, ...recordAttribute(undoRecord(record)) },
           });
-        } catch {
+        } catch (undoError) {
+          if (undoError instanceof LeaseExpiredError) {
+            throw keycloakUnavailable(
+              `Keycloak failed during the change of ${before.clientId}, and the undo could not be completed: ` +
+                "the lock's lease ran out, so the undo wrote nothing more (another writer may have changed " +
+                'the client since); read the client and send the change again',
+              error,
+            );
+          }
           throw keycloakUnavailable(
             `Keycloak failed during the change of ${before.clientId}, and part of it could not be undone yet; ` +
               'read the client and send the change again',

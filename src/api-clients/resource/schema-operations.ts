@@ -101,7 +101,15 @@ export const Scope = Type.Object({ name: Type.String(), description: Type.String
 export const ScopeList = Type.Object({ items: Type.Array(Scope) });
 export type Scope = Static<typeof Scope>;
 
-export const Role = Type.Object({ name: Type.String(), description: Type.String() });
+export const Role = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  grantable: Type.Boolean({
+    description:
+      'Whether the caller may give this role to a client: it holds the role itself, or is a platform admin. ' +
+      'A role a client already has may be kept or removed by anyone who may edit the client.',
+  }),
+});
 export const RoleList = Type.Object({ items: Type.Array(Role) });
 export type Role = Static<typeof Role>;
 

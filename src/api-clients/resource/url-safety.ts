@@ -5,22 +5,130 @@
 //
 // Address ranges come from ipaddr.js (the library behind Node's proxy-addr), which follows the
 // IANA special-purpose registries: any IP literal it does not call plain "unicast" is refused.
+// Names are judged by the public suffix list (tldts): a name whose top-level domain is not an
+// ICANN one (`kubernetes.default`, `vault.vault.svc`, `x.corp`) is the platform's own. What a
+// name resolves to is judged when the request is checked (host-resolution.ts).
 import ipaddr from 'ipaddr.js';
+import { parse as parseDomain } from 'tldts';
 
 export interface UrlSafetyOptions {
   /** Accept http:// for URLs Keycloak calls (development only). */
   allowHttp: boolean;
   /** Host names under these suffixes belong to the platform's own network (besides the built-in ones). */
   internalSuffixes: readonly string[];
+  /**
+   * Exact origins (`scheme://host:port`, as allowedOrigin() writes them) Keycloak may call although
+   * they are internal or plain http: the operator's own receivers (KEYCLOAK_CALLS_ALLOWED_ORIGINS).
+   */
+  allowedOrigins?: readonly string[];
 }
 
 export const STRICT_URL_SAFETY: UrlSafetyOptions = { allowHttp: false, internalSuffixes: [] };
+
+/** A URL's origin with its port always written (`https://host:443`): how allowed origins are compared. */
+export function originWithPort(url: URL): string {
+  const port = url.port || (url.protocol === 'https:' ? '443' : url.protocol === 'http:' ? '80' : '');
+  return `${url.protocol}//${url.hostname}:${port}`;
+}
+
+/**
+ * An entry of KEYCLOAK_CALLS_ALLOWED_ORIGINS as it is compared, or undefined when it is not
+ * exactly `http(s)://host:port` (no path, query, user info or wildcard; the port written).
+ */
+export function allowedOrigin(entry: string): string | undefined {
+  const match = /^(https?):\/\/([^/?#@*\s]+):(\d{1,5})$/i.exec(entry);
+  if (!match) return undefined;
+  try {
+    const url = new URL(entry);
+    if (url.pathname !== '/' || url.username || url.password) return undefined;
+    return originWithPort(url);
+  } catch {
+    return undefined;
+  }
+}
+
+const isAllowedOrigin = (url: URL, options: UrlSafetyOptions): boolean =>
+  (options.allowedOrigins ?? []).includes(originWithPort(url));
 
 /** Names no public service answers to: RFC 6761 (localhost), RFC 6762 (local), ICANN's "internal". */
 const BUILT_IN_INTERNAL_SUFFIXES = ['localhost', 'local', 'internal'];
 
 /** IPv4-compatible IPv6 (::a.b.c.d, deprecated by RFC 4291), which ipaddr.js files under "unicast". */
 const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
+/**
+ * ICANN top-level domains that hold no public web receiver: `arpa` is the infrastructure domain
+ * (reverse DNS, RFC 8375's `home.arpa` for home networks) and `onion` is reached through Tor only
+ * (RFC 7686). The public suffix list counts both as ICANN suffixes.
+ */
+const SPECIAL_USE_TLDS = ['arpa', 'onion'];
+
+/**
+ * Wildcard DNS services that answer a name with the address it spells. Dotted and dashed decimal
+ * spellings are recognised under any domain; these also answer the hex (`7f000001`) and dashed
+ * IPv6 (`fe80--1`) spellings, which are too common in ordinary names to be judged everywhere.
+ */
+const WILDCARD_DNS_DOMAINS = ['nip.io', 'sslip.io', 'xip.io', 'traefik.me'];
+
+/** Why an IP address (as a string) is not a public host, if it is not. */
+export function internalAddressReason(text: string): string | undefined {
+  if (!ipaddr.isValid(text)) return undefined;
+  const address = ipaddr.parse(text);
+  if (address.kind() === 'ipv6' && address.match(IPV4_COMPATIBLE)) {
+    return 'is an IPv4-compatible IPv6 address, which reaches an IPv4 host: use a public host name';
+  }
+  const range = address.range();
+  return range === 'unicast' ? undefined : `is an address in a ${range} range, not a public host`;
+}
+
+/**
+ * An internal address this name spells for a wildcard DNS service (`10.0.0.1.sslip.io`,
+ * `app-127-0-0-1.nip.io`, `169.254.169.254.nip.io`), if it spells one.
+ */
+function spelledAddress(host: string): string | undefined {
+  const internal = (text: string) => (internalAddressReason(text) ? text : undefined);
+  // four decimal octets in a row, separated by dots or dashes, anywhere in the name
+  const parts = host.split(/[.-]/);
+  for (let i = 0; i + 4 <= parts.length; i += 1) {
+    const octets = parts.slice(i, i + 4);
+    if (octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255)) {
+      const found = internal(octets.map(Number).join('.'));
+      if (found) return found;
+    }
+  }
+  const service = WILDCARD_DNS_DOMAINS.find((domain) => host.endsWith(`.${domain}`));
+  if (!service) return undefined;
+  for (const label of host.slice(0, -service.length - 1).split('.')) {
+    // nip.io's hex form: 8 hex digits, alone or after a dash
+    const hex = /(?:^|-)([0-9a-f]{8})$/.exec(label)?.[1];
+    if (hex) {
+      const found = internal(ipaddr.fromByteArray([...Buffer.from(hex, 'hex')]).toString());
+      if (found) return found;
+    }
+    // sslip.io's IPv6 form: the address with each ":" written "-"
+    const v6 = label.replace(/-/g, ':');
+    if (label.includes('--') && ipaddr.IPv6.isValid(v6)) {
+      const found = internal(v6);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Why this name (not an address) belongs to the platform rather than to the public DNS, if it does. */
+function internalNameReason(host: string): string | undefined {
+  const spelled = spelledAddress(host);
+  if (spelled) {
+    return `spells the address ${spelled} for a wildcard DNS service, which answers with that internal address`;
+  }
+  const tld = host.slice(host.lastIndexOf('.') + 1);
+  if (SPECIAL_USE_TLDS.includes(tld)) return `names a host under "${tld}", which holds no public web service`;
+  const { isIcann, publicSuffix } = parseDomain(host, { allowPrivateDomains: false });
+  if (!isIcann) {
+    return `names a host under "${publicSuffix ?? tld}", which is not a public top-level domain: it resolves inside the platform`;
+  }
+  return undefined;
+}
 
 interface Parts {
   scheme: string;
@@ -65,13 +173,7 @@ export function internalHostReason(
     .replace(/\.+$/, '')
     .toLowerCase();
   if (ipaddr.isValid(host) && (ipaddr.IPv6.isValid(host) || ipaddr.IPv4.isValidFourPartDecimal(host))) {
-    const address = ipaddr.parse(host);
-    const range = address.range();
-    if (address.kind() === 'ipv6' && address.match(IPV4_COMPATIBLE)) {
-      return 'is an IPv4-compatible IPv6 address, which reaches an IPv4 host: use a public host name';
-    }
-    if (range !== 'unicast') return `is an address in a ${range} range, not a public host`;
-    return undefined;
+    return internalAddressReason(host);
   }
   const suffixes = [...BUILT_IN_INTERNAL_SUFFIXES, ...extraSuffixes]
     .map((suffix) =>
@@ -84,7 +186,7 @@ export function internalHostReason(
   const suffix = suffixes.find((s) => host === s || host.endsWith(`.${s}`));
   if (suffix) return `names a host under "${suffix}", which is internal to the platform`;
   if (!host.includes('.')) return 'names a host without a domain, which resolves inside the platform';
-  return undefined;
+  return internalNameReason(host);
 }
 
 /**
@@ -106,10 +208,13 @@ export function keycloakCalledUrlReason(value: string, options: UrlSafetyOptions
   if (!parsed) return `must be ${schemes}`;
   const { parts, url } = parsed;
   const scheme = parts.scheme.toLowerCase();
-  if (!(scheme === 'https' || (options.allowHttp && scheme === 'http'))) return `must be ${schemes}`;
+  // an operator's own receiver, named exactly: plain http and an internal host are let through
+  const allowed = isAllowedOrigin(url, options);
+  if (!(scheme === 'https' || ((options.allowHttp || allowed) && scheme === 'http')))
+    return `must be ${schemes}`;
   if (parts.userinfo !== undefined) return 'must not carry a user name or password';
   if (url.hostname === '') return `must be ${schemes}`;
-  const internal = internalHostReason(url.hostname, options.internalSuffixes);
+  const internal = allowed ? undefined : internalHostReason(url.hostname, options.internalSuffixes);
   if (internal) return internal;
   return writtenAsBrowsersSend(parts, url);
 }

@@ -15,7 +15,7 @@ import {
   BulkDeleteResult,
   ListQuery,
 } from '../../api-clients/resource/schema-operations.js';
-import { actorOf } from '../../auth/caller.js';
+import { actorOf, grantorOf } from '../../auth/caller.js';
 import { callerSecurity as security } from '../../http/docs.js';
 import { type AjvError, fieldErrors } from '../../http/errors.js';
 import { problems, success } from '../../http/responses.js';
@@ -40,6 +40,16 @@ function bodyInput(request: FastifyRequest): BodyInput {
   const schemaErrors: FieldError[] = failure?.validation ? fieldErrors(failure.validation, 'body') : [];
   return readBody(request.body as unknown, schemaErrors);
 }
+
+/** Create, PUT and PATCH may also be refused because the body gives a role the caller does not hold. */
+const roleNotHeld = {
+  403: {
+    ...problems(403)[403],
+    description:
+      'forbidden: the token may not act on this account or route; role-not-held: the body gives the client ' +
+      'a catalogue role the caller does not hold (each named in `errors` as /roles/<i>), and nothing changed',
+  },
+};
 
 const clientPath = (accountId: string, clientId: string) =>
   `/v1/accounts/${encodeURIComponent(accountId)}/api-clients/${encodeURIComponent(clientId)}`;
@@ -79,7 +89,8 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Create an API client',
         description:
           'Keycloak generates the secret; this answer is one of the few that shows it. `clientId` must start with ' +
-          '`{accountId}_`. Refused with limit-reached when the account is at its limit.',
+          '`{accountId}_`. Refused with limit-reached when the account is at its limit, and with role-not-held ' +
+          'when `roles` names a role the caller does not hold (platform admins may give any catalogue role).',
         params: AccountParams,
         body: ApiClientCreate,
         response: {
@@ -91,12 +102,18 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
             'cache-control',
           ),
           ...problems(409),
+          ...roleNotHeld,
         },
       },
     },
     async (request, reply) => {
       const { accountId } = request.params;
-      const created = await service.create(accountId, bodyInput(request), actorOf(request.caller));
+      const created = await service.create(
+        accountId,
+        bodyInput(request),
+        grantorOf(request.caller),
+        actorOf(request.caller),
+      );
       reply
         .code(201)
         .header('location', clientPath(accountId, created.client.clientId))
@@ -141,6 +158,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       accountId,
       clientId,
       bodyInput(request),
+      grantorOf(request.caller),
       actorOf(request.caller),
       request.headers['if-match'],
     );
@@ -169,6 +187,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: {
         200: success(Type.Ref('ApiClient'), 'The client as stored', 'etag'),
         ...problems(404, 412),
+        ...roleNotHeld,
       },
     },
   });

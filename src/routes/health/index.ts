@@ -1,10 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { problems, success } from '../../http/responses.js';
+import { createReadiness } from './readiness.js';
 
 const Status = Type.Object({ status: Type.Literal('ok') });
 
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // One cheap admin call proves Keycloak is reachable and accepts the service's own token
+  // (obtained or renewed as needed); fails as keycloak-unavailable otherwise. Shared by concurrent
+  // callers and reused for a second (readiness.ts): at most one Keycloak call a second.
+  const ready = createReadiness(async () => {
+    await app.keycloak.call('readiness', (client) => client.clients.find({ clientId: '', first: 0, max: 1 }));
+  });
+
   app.get(
     '/healthz',
     {
@@ -24,16 +32,13 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['operations'],
         operationId: 'getReadiness',
-        summary: "Readiness: Keycloak answers and accepts the service's own token",
+        summary:
+          "Readiness: Keycloak answers and accepts the service's own token (a result at most a second old)",
         response: { 200: success(Status, 'Ready'), ...problems(503) },
       },
     },
     async () => {
-      // One cheap admin call: proves Keycloak is reachable and that the service's own token
-      // (obtained or renewed as needed) is accepted. Fails as keycloak-unavailable otherwise.
-      await app.keycloak.call('readiness', (client) =>
-        client.clients.find({ clientId: '', first: 0, max: 1 }),
-      );
+      await ready();
       return { status: 'ok' as const };
     },
   );

@@ -16,6 +16,7 @@ import {
   keycloakClient,
   userToken,
 } from '../../support/keycloak.js';
+import { keycloakRoles } from './support.js';
 
 interface RoleRef {
   id: string;
@@ -24,21 +25,6 @@ interface RoleRef {
 
 const realmRolesOf = (accessToken: string): string[] =>
   ((claims(accessToken).realm_access as { roles?: string[] } | undefined)?.roles ?? []).slice().sort();
-
-/** What Keycloak holds for a client's roles: its role scope and, for a Script client, its service account's realm roles. */
-async function keycloakRoles(clientId: string) {
-  const kc = await masterAdmin();
-  const rep = await keycloakClient(clientId);
-  if (!rep) return undefined;
-  const scope = (await kc.clients.listRealmScopeMappings({ id: rep.id })).map((r) => r.name).sort();
-  const account = rep.serviceAccountsEnabled
-    ? await kc.clients.getServiceAccountUser({ id: rep.id })
-    : undefined;
-  const accountRoles = account?.id
-    ? (await kc.users.listRealmRoleMappings({ id: account.id })).map((r) => r.name).sort()
-    : [];
-  return { scope, accountRoles };
-}
 
 describe('roles of API clients', () => {
   let t: TestApp;
@@ -58,14 +44,23 @@ describe('roles of API clients', () => {
   });
 
   it('GET /v1/roles: the role catalogue from Keycloak, with descriptions, nothing privileged', async () => {
-    const answer = await t.call<{ items: { name: string; description: string }[] }>('GET', '/v1/roles', {
-      token: await userToken('victor'),
-    });
+    const answer = await t.call<{ items: { name: string; description: string; grantable: boolean }[] }>(
+      'GET',
+      '/v1/roles',
+      {
+        token: await userToken('victor'),
+      },
+    );
     expect(answer.status).toBe(200);
     expect(answer.body.items).toEqual(
       expect.arrayContaining([
-        { name: 'insights-editor', description: 'View and change Insights dashboards and data' },
-        { name: 'insights-viewer', description: 'View Insights dashboards and data' },
+        // victor holds neither role: he may give none (role-grants.test.ts)
+        {
+          name: 'insights-editor',
+          description: 'View and change Insights dashboards and data',
+          grantable: false,
+        },
+        { name: 'insights-viewer', description: 'View Insights dashboards and data', grantable: false },
       ]),
     );
     const names = answer.body.items.map((role) => role.name);

@@ -1,6 +1,7 @@
 // SPEC §2 "URLs Keycloak calls" and "URLs browsers use", one row per form.
 import { describe, expect, it } from 'vitest';
 import {
+  allowedOrigin,
   browserUrlReason,
   keycloakCalledUrlReason,
   rootUrlReason,
@@ -18,11 +19,65 @@ describe('keycloakCalledUrlReason', () => {
     'https://app.example.com:8443/backchannel?tenant=1',
     'https://8.8.8.8/logout',
     'https://[2606:4700:4700::1111]/logout',
-    'https://xn--bcher-kva.example/logout',
+    'https://xn--bcher-kva.example.com/logout',
     'https://local.example.com/logout',
     'https://internal.example.com/logout',
   ])('accepts %s', (url) => {
     expect(keycloakCalledUrlReason(url, STRICT_URL_SAFETY)).toBeUndefined();
+  });
+
+  it.each([
+    'https://8.8.8.8.nip.io/logout',
+    'https://deadbeef.example.com/logout',
+    'https://receiver.example.co.uk/logout',
+    'https://app.example.dev/logout',
+  ])('accepts the public name %s', (url) => {
+    expect(keycloakCalledUrlReason(url, STRICT_URL_SAFETY)).toBeUndefined();
+  });
+
+  it('says why a name is internal', () => {
+    const reason = (url: string) => keycloakCalledUrlReason(url, STRICT_URL_SAFETY);
+    expect(reason('https://kubernetes.default.svc/x')).toContain(
+      '"svc", which is not a public top-level domain',
+    );
+    expect(reason('https://x.home.arpa/x')).toContain('"arpa"');
+    expect(reason('https://10.0.0.1.sslip.io/x')).toContain('spells the address 10.0.0.1');
+    expect(reason('https://app-7f000001.nip.io/x')).toContain('127.0.0.1');
+  });
+
+  it('lets an allowed origin through exactly: its scheme, host and port, plain http and internal hosts too', () => {
+    const options = {
+      ...STRICT_URL_SAFETY,
+      allowedOrigins: ['http://127.0.0.1:8089', 'https://receiver.corp:443'].map(
+        (entry) => allowedOrigin(entry) as string,
+      ),
+    };
+    const reason = (url: string) => keycloakCalledUrlReason(url, options);
+    expect(reason('http://127.0.0.1:8089/logout')).toBeUndefined();
+    expect(reason('https://receiver.corp/logout')).toBeUndefined();
+    expect(reason('https://receiver.corp:443/logout')).toBeUndefined();
+    expect(reason('http://127.0.0.1:8088/logout')).toEqual(expect.any(String));
+    expect(reason('https://127.0.0.1:8089/logout')).toEqual(expect.any(String));
+    expect(reason('https://receiver.corp:8443/logout')).toEqual(expect.any(String));
+    expect(reason('http://receiver.corp/logout')).toEqual(expect.any(String));
+    expect(reason('https://user:pw@receiver.corp/logout')).toContain('user name');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Keycloak's placeholder, as a customer would send it
+    expect(reason('https://receiver.corp/${application.session.host}')).toContain('placeholder');
+  });
+
+  it.each([
+    ['http://127.0.0.1:8089', 'http://127.0.0.1:8089'],
+    ['HTTPS://Receiver.Example.com:443', 'https://receiver.example.com:443'],
+    ['https://[::1]:9000', 'https://[::1]:9000'],
+    ['https://receiver.example.com', undefined],
+    ['https://receiver.example.com:443/', undefined],
+    ['https://receiver.example.com:443/path', undefined],
+    ['https://*.example.com:443', undefined],
+    ['https://user@receiver.example.com:443', undefined],
+    ['ftp://receiver.example.com:21', undefined],
+    ['https://receiver.example.com:99999', undefined],
+  ])('reads the allowed origin %s as %s', (entry, expected) => {
+    expect(allowedOrigin(entry)).toBe(expected);
   });
 
   it('says what is wrong', () => {
@@ -52,7 +107,7 @@ describe('keycloakCalledUrlReason', () => {
       'app.example.com',
     );
     expect(keycloakCalledUrlReason('https://0x08.0x08.0x08.0x08/x', STRICT_URL_SAFETY)).toContain('8.8.8.8');
-    expect(keycloakCalledUrlReason('https://bücher.example/x', STRICT_URL_SAFETY)).toContain(
+    expect(keycloakCalledUrlReason('https://bücher.example.com/x', STRICT_URL_SAFETY)).toContain(
       'xn--bcher-kva.example',
     );
   });
