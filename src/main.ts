@@ -15,7 +15,7 @@ try {
 }
 
 // before the app is built: Fastify's and fetch's instrumentations hook in as they start
-const tracing = startTracing(process.env);
+const tracing = await startTracing(process.env);
 
 try {
   await startServer(config, { tracing });

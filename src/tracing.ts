@@ -3,10 +3,9 @@
 // the route's operationId, by @fastify/otel), one per Keycloak call (src/keycloak/admin.ts), and
 // one per HTTP exchange with Keycloak (undici, which also sends `traceparent`). No attribute holds
 // a secret or a token: no headers, no bodies, query values replaced by REDACTED.
-import { FastifyOtelInstrumentation } from '@fastify/otel';
+// The SDK and the instrumentations are imported only when traces are asked for: a service without
+// OTEL_* loads none of them.
 import type { Attributes, Span } from '@opentelemetry/api';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { FastifyRequest } from 'fastify';
 
 export const ATTR_ACCOUNT_ID = 'api_clients.account_id';
@@ -71,7 +70,11 @@ function nameRequestSpan(span: Span, request: FastifyRequest): void {
 }
 
 /** The instrumentations, configured so that no attribute can carry a secret. */
-export function instrumentations() {
+async function instrumentations() {
+  const [{ FastifyOtelInstrumentation }, { UndiciInstrumentation }] = await Promise.all([
+    import('@fastify/otel'),
+    import('@opentelemetry/instrumentation-undici'),
+  ]);
   return [
     new FastifyOtelInstrumentation({
       registerOnInitialization: true,
@@ -102,11 +105,12 @@ export function instrumentations() {
 }
 
 /** Starts the SDK when the environment asks for traces (tracingRequested); undefined otherwise. */
-export function startTracing(env: NodeJS.ProcessEnv): Tracing | undefined {
+export async function startTracing(env: NodeJS.ProcessEnv): Promise<Tracing | undefined> {
   if (!tracingRequested(env)) return undefined;
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({
     ...(isSet(env.OTEL_SERVICE_NAME) ? {} : { serviceName: DEFAULT_SERVICE_NAME }),
-    instrumentations: instrumentations(),
+    instrumentations: await instrumentations(),
     // traces only: metrics are Prometheus' (/metrics), logs are pino's JSON lines
     metricReaders: [],
     logRecordProcessors: [],
