@@ -227,7 +227,7 @@ ${tracingEndpoint ? tracingNote(tracingEndpoint, Boolean(keycloak) && !onPostgre
 
 /** Where the spans go, and how to see them without a collector of one's own. */
 function tracingNote(endpoint: string, keycloakTraced: boolean): string {
-  return `Traces:              OTLP/HTTP to ${endpoint} from the service${keycloakTraced ? ' and Keycloak' : ' (Keycloak: only one started here sends its own)'}.
+  return `Traces:              OTLP/HTTP to ${endpoint} from the service${keycloakTraced ? ' and Keycloak' : ' (not Keycloak: only the one npm run dev starts on H2 traces itself)'}.
   No collector there? With Docker, Jaeger's all-in-one takes OTLP on 4318 and shows traces on 16686:
     docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest   # then http://localhost:16686
   Spans that cannot be sent are dropped; the service runs on regardless.
