@@ -73,7 +73,11 @@ const Jwk = Type.Object(
   { kty: Type.String({ maxLength: 10 }) },
   {
     additionalProperties: true,
-    description: 'a public JSON Web Key (RFC 7517); private members are refused',
+    // Fastify's JSON parser (secure-json-parse) refuses a body naming these, before any schema runs:
+    // the contract says so, so that no schema-valid body is one the parser refuses
+    propertyNames: { not: { enum: ['__proto__', 'constructor', 'prototype'] } },
+    description:
+      'a public JSON Web Key (RFC 7517); private members are refused, and so are members named `__proto__`, `constructor` or `prototype`',
   },
 );
 export const Jwks = Type.Object(
