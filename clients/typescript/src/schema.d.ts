@@ -292,7 +292,7 @@ export interface components {
                     keys: ({
                         kty: string;
                     } & {
-                        [key: string]: unknown;
+                        [key: string]: string | boolean | string[];
                     })[];
                 } | null;
                 jwksUrl?: string | null;
@@ -349,7 +349,7 @@ export interface components {
                     keys: ({
                         kty: string;
                     } & {
-                        [key: string]: unknown;
+                        [key: string]: string | boolean | string[];
                     })[];
                 } | null;
                 jwksUrl?: string | null;
@@ -709,7 +709,7 @@ export interface operations {
                             keys: ({
                                 kty: string;
                             } & {
-                                [key: string]: unknown;
+                                [key: string]: string | boolean | string[];
                             })[];
                         } | null;
                         /** @description private-key-jwt: an https URL of a public JWK Set that Keycloak fetches (a public host) */
@@ -1048,7 +1048,7 @@ export interface operations {
                             keys: ({
                                 kty: string;
                             } & {
-                                [key: string]: unknown;
+                                [key: string]: string | boolean | string[];
                             })[];
                         } | null;
                         /** @description private-key-jwt: an https URL of a public JWK Set that Keycloak fetches (a public host) */
@@ -1407,7 +1407,7 @@ export interface operations {
                             keys: ({
                                 kty: string;
                             } & {
-                                [key: string]: unknown;
+                                [key: string]: string | boolean | string[];
                             })[];
                         } | null;
                         /** @description private-key-jwt: an https URL of a public JWK Set that Keycloak fetches (a public host) */
@@ -1484,7 +1484,7 @@ export interface operations {
                             keys: ({
                                 kty: string;
                             } & {
-                                [key: string]: unknown;
+                                [key: string]: string | boolean | string[];
                             })[];
                         } | null;
                         /** @description private-key-jwt: an https URL of a public JWK Set that Keycloak fetches (a public host) */

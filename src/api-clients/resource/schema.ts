@@ -72,9 +72,11 @@ export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 const Jwk = Type.Object(
   { kty: Type.String({ maxLength: 10 }) },
   {
-    additionalProperties: true,
-    // Fastify's JSON parser (secure-json-parse) refuses a body naming these, before any schema runs:
-    // the contract says so, so that no schema-valid body is one the parser refuses
+    // A JWK's members are strings, string arrays (key_ops, x5c) and booleans (ext): nothing else,
+    // and no nested object. Fastify's JSON parser (secure-json-parse) refuses a body naming
+    // `__proto__` or `constructor.prototype` anywhere before any schema runs, so the contract
+    // leaves no room for one: no schema-valid body is one the parser refuses.
+    additionalProperties: Type.Union([Type.String(), Type.Boolean(), Type.Array(Type.String())]),
     propertyNames: { not: { enum: ['__proto__', 'constructor', 'prototype'] } },
     description:
       'a public JSON Web Key (RFC 7517); private members are refused, and so are members named `__proto__`, `constructor` or `prototype`',
