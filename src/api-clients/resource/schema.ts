@@ -93,12 +93,17 @@ export const Jwks = Type.Object(
 export type Jwks = Static<typeof Jwks>;
 
 /** What the answers show of each registered key: never key material beyond the public key. */
-export const KeyInfo = Type.Object({
-  kid: Type.String(),
-  kty: Type.String(),
-  alg: Type.Union([Type.String(), Type.Null()]),
-  thumbprint: Type.String({ description: 'RFC 7638 JWK thumbprint (SHA-256, base64url)' }),
-});
+export const KeyInfo = Type.Object(
+  {
+    kid: Type.String(),
+    kty: Type.String(),
+    alg: Type.Union([Type.String(), Type.Null()]),
+    thumbprint: Type.String({ description: 'RFC 7638 JWK thumbprint (SHA-256, base64url)' }),
+  },
+  // closed: a GET body sent back carries exactly these; an open object would let a schema-valid
+  // body hold a nested `__proto__`, which Fastify's JSON parser refuses before any schema runs
+  { additionalProperties: false },
+);
 export type KeyInfo = Static<typeof KeyInfo>;
 
 const ExpiresAt = Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
