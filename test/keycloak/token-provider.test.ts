@@ -187,7 +187,8 @@ describe('token provider', () => {
       if (n === 2) await held.wait;
       return ok(60)(n);
     };
-    const tokens = provider();
+    // the held login must outlast any stall of a busy machine: no abort timer may end it first
+    const tokens = provider({ timeoutMs: 60_000 });
     const loggedInAt = clock;
     expect(await tokens.getAccessToken()).toBe('token-1');
 
