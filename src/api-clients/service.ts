@@ -20,7 +20,6 @@ import { createLimits } from './consistency/limits.js';
 import { createServiceClientRoles } from './consistency/service-client.js';
 import { checkPrecondition, type Versioned, versioned } from './consistency/versioning.js';
 import { createWrites } from './consistency/writes.js';
-import { createMaxLifetimes } from './credentials/max-lifetime.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './credentials/secrets.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { type ListOptions, listAccount } from './listing.js';
@@ -81,15 +80,12 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   const roles = createServiceClientRoles(gateway, options.serviceClientId);
   const limits = createLimits(roles, {
     defaultMaxApiClients: options.defaultMaxApiClients,
+    defaultMaxSecretLifetimeDays: options.defaultMaxSecretLifetimeDays ?? null,
     cacheTtlMs: options.limitCacheTtlMs,
   });
   const locks = createLocks(roles, options.lock);
   const writes = createWrites(gateway, { allowOfflineAccess: options.allowOfflineAccess ?? false });
-  const maxLifetimes = createMaxLifetimes(roles, {
-    defaultMaxSecretLifetimeDays: options.defaultMaxSecretLifetimeDays ?? null,
-    cacheTtlMs: options.limitCacheTtlMs,
-  });
-  const secrets = createSecrets(gateway, directory, { now, maxLifetimeOf: maxLifetimes.of });
+  const secrets = createSecrets(gateway, directory, { now, maxLifetimeOf: limits.maxSecretLifetimeOf });
   // The realm's access-token lifespan bounds a client's own; realm settings change rarely.
   const realmLifespanCache = createTtlCache<'realm', { seconds?: number }>({
     ttlMs: options.catalogueCacheTtlMs ?? 60_000,
@@ -107,7 +103,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   };
   const expiryPolicy = async (accountId: string): Promise<ExpiryPolicy> => ({
     now: now(),
-    maxSecretLifetimeDays: await maxLifetimes.of(accountId),
+    maxSecretLifetimeDays: await limits.maxSecretLifetimeOf(accountId),
   });
   const lastUsed = createLastUsed(gateway, { now });
   /** What a client's usage adds: lastUsedAt (1 events query, read before any write) and the grace period. */
@@ -395,26 +391,14 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     invalidate: secrets.invalidate,
 
     async getLimit(accountId: string): Promise<Limit> {
-      const [max, clients, lifetime] = await Promise.all([
-        limits.maxFor(accountId),
-        directory.accountClients(accountId),
-        maxLifetimes.of(accountId),
-      ]);
-      return { maxApiClients: max, used: clients.length, maxSecretLifetimeDays: lifetime };
+      const [own, clients] = await Promise.all([limits.of(accountId), directory.accountClients(accountId)]);
+      return { ...own, used: clients.length };
     },
 
     /** Sets the account's limit and (when given) its maximum secret lifetime; null returns either to the default. */
     async setLimit(accountId: string, change: LimitChange): Promise<Limit> {
-      const max = await limits.set(accountId, change.maxApiClients);
-      const lifetime =
-        change.maxSecretLifetimeDays === undefined
-          ? await maxLifetimes.of(accountId)
-          : await maxLifetimes.set(accountId, change.maxSecretLifetimeDays);
-      return {
-        maxApiClients: max,
-        used: (await directory.accountClients(accountId)).length,
-        maxSecretLifetimeDays: lifetime,
-      };
+      const own = await limits.set(accountId, change);
+      return { ...own, used: (await directory.accountClients(accountId)).length };
     },
 
     scopes: async (): Promise<Scope[]> =>

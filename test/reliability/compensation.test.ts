@@ -50,7 +50,6 @@ const callKind = ({ method, path, search }: { method: string; path: string; sear
   if (method === 'POST' && paths.roles.test(path)) return 'lock.acquire';
   if (method === 'GET' && paths.clients.test(path)) return /[?&]q=/.test(search) ? 'list-by-account' : 'find';
   if (method === 'GET' && paths.limitRole.test(path)) return 'limit.read';
-  if (method === 'GET' && paths.lifetimeRole.test(path)) return 'lifetime.read';
   if (method === 'POST' && paths.clients.test(path)) return 'create';
   if (method === 'GET' && paths.secret.test(path)) return 'get-secret';
   if (method === 'DELETE' && paths.lockRole.test(path)) return 'lock.release';
@@ -63,16 +62,16 @@ describe('create: one failing Keycloak call leaves nothing behind', () => {
     env.proxy.requests.length = 0;
     expect((await create(account, 'a')).status).toBe(201);
     const kinds = env.proxy.requests.map(callKind);
-    // The account's maximum secret lifetime (for the body's rules); before the lock, the checks
-    // that refuse without a write (in parallel: any order); under the lock, the count again with
-    // the limit as Keycloak holds it, then the writes.
-    expect(kinds.slice(0, 1)).toEqual(['lifetime.read']);
-    expect([...kinds.slice(1, 4)].sort()).toEqual(['find', 'limit.read', 'list-by-account']);
-    expect(kinds.slice(4, 5)).toEqual(['lock.acquire']);
-    expect([...kinds.slice(5, 7)].sort()).toEqual(['limit.read', 'list-by-account']);
-    expect(kinds.slice(7)).toEqual(['create', 'get-secret', 'lock.release']);
+    // The account's limits (one role: the maximum secret lifetime for the body's rules, the limit
+    // for the check); before the lock, the checks that refuse without a write (in parallel: any
+    // order); under the lock, the count again with the limit as Keycloak holds it, then the writes.
+    expect(kinds.slice(0, 1)).toEqual(['limit.read']);
+    expect([...kinds.slice(1, 3)].sort()).toEqual(['find', 'list-by-account']);
+    expect(kinds.slice(3, 4)).toEqual(['lock.acquire']);
+    expect([...kinds.slice(4, 6)].sort()).toEqual(['limit.read', 'list-by-account']);
+    expect(kinds.slice(6)).toEqual(['create', 'get-secret', 'lock.release']);
 
-    // Warm (the account's limit and maximum lifetime kept by this replica): 8 calls, counted at Keycloak's door.
+    // Warm (the account's limits kept by this replica): 8 calls, counted at Keycloak's door.
     env.proxy.requests.length = 0;
     expect((await create(account, 'b')).status).toBe(201);
     const warm = env.proxy.requests.map(callKind);
@@ -99,10 +98,6 @@ describe('create: one failing Keycloak call leaves nothing behind', () => {
     {
       name: 'limit read (GET …/roles/limit.{account}): 500',
       rule: { method: 'GET', path: paths.limitRole, mode: 'status', status: 500 },
-    },
-    {
-      name: 'maximum secret lifetime read (GET …/roles/secret-lifetime.{account}): 500',
-      rule: { method: 'GET', path: paths.lifetimeRole, mode: 'status', status: 500 },
     },
     {
       name: 'create (POST …/clients): 500',

@@ -23,8 +23,6 @@ export const paths = {
   /** DELETE …/roles-by-id/{id}: a lock's release (only its holder's own, found by owner token). */
   roleById: /^\/admin\/realms\/platform\/roles-by-id\/[0-9a-f-]{36}$/,
   limitRole: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles\/limit\./,
-  /** The account's maximum secret lifetime (a role beside the limit's). */
-  lifetimeRole: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/roles\/secret-lifetime\./,
   secret: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/client-secret$/,
   defaultScope: /^\/admin\/realms\/platform\/clients\/[0-9a-f-]{36}\/default-client-scopes\/[0-9a-f-]{36}$/,
   token: /^\/realms\/platform\/protocol\/openid-connect\/token$/,

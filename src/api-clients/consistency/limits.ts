@@ -1,6 +1,8 @@
-// Each account's limit of API clients: the configured default, or the account's own override,
-// kept in Keycloak as the client role `limit.<account>` (attribute maxApiClients) of the
-// service's own client.
+// Each account's limits: how many API clients it may hold, and how long a secret of its clients
+// may live (SPEC §4 Limit, Expiry). Each is the configured default or the account's own, kept in
+// Keycloak as attributes (maxApiClients, maxSecretLifetimeDays) of one client role
+// `limit.<account>` of the service's own client: one read, kept per replica, serves both a
+// create's rules (the lifetime) and its limit check.
 import { isConflict, isNotFound } from '../../keycloak/errors.js';
 import { createTtlCache } from '../../lib/cache.js';
 import type { ServiceClientRoles } from './service-client.js';
@@ -9,48 +11,99 @@ const limitRole = (accountId: string) => `limit.${accountId}`;
 
 export interface LimitOptions {
   defaultMaxApiClients: number;
+  /** null: no maximum secret lifetime unless an account has its own. */
+  defaultMaxSecretLifetimeDays?: number | null;
   /**
-   * How long a replica keeps an account's limit; 0 reads it from Keycloak every time. Looking up
-   * an account with no limit of its own is a miss in Keycloak, which turned out costly next to the
-   * account query on a large realm (docs/performance.md). A change made here is seen here at once,
-   * on other replicas within the TTL.
+   * How long a replica keeps an account's limits; 0 reads them from Keycloak every time. Looking
+   * up an account with no limits of its own is a miss in Keycloak, which turned out costly next to
+   * the account query on a large realm (docs/performance.md). A change made here is seen here at
+   * once, on other replicas within the TTL.
    */
   cacheTtlMs?: number;
 }
 
+export interface AccountLimits {
+  maxApiClients: number;
+  maxSecretLifetimeDays: number | null;
+}
+
+/** What a change asks for, per limit: a number sets the account's own, null returns to the default, absent keeps it. */
+export interface LimitsChange {
+  maxApiClients?: number | null;
+  maxSecretLifetimeDays?: number | null;
+}
+
+type Attributes = Record<string, string[]>;
+
+/** The account's own value of a limit, when its role holds a valid one (a limit of 0 clients is one; a lifetime of 0 days is not). */
+const ownValue = (attributes: Attributes | undefined, name: keyof AccountLimits): number | undefined => {
+  const text = attributes?.[name]?.[0];
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  const value = Number(text);
+  return name === 'maxSecretLifetimeDays' && value === 0 ? undefined : value;
+};
+
 export function createLimits(roles: ServiceClientRoles, options: LimitOptions) {
-  async function read(accountId: string): Promise<number> {
-    const role = await roles.find('limits.get', limitRole(accountId));
-    const value = Number(role?.attributes?.maxApiClients?.[0]);
-    return role && Number.isInteger(value) ? value : options.defaultMaxApiClients;
+  const defaults: AccountLimits = {
+    maxApiClients: options.defaultMaxApiClients,
+    maxSecretLifetimeDays: options.defaultMaxSecretLifetimeDays ?? null,
+  };
+
+  async function readOwn(accountId: string): Promise<Attributes | undefined> {
+    return (await roles.find('limits.get', limitRole(accountId)))?.attributes as Attributes | undefined;
   }
-  const cache = createTtlCache<string, number>({ ttlMs: options.cacheTtlMs ?? 10_000, load: read });
+  const withDefaults = (attributes: Attributes | undefined): AccountLimits => ({
+    maxApiClients: ownValue(attributes, 'maxApiClients') ?? defaults.maxApiClients,
+    maxSecretLifetimeDays: ownValue(attributes, 'maxSecretLifetimeDays') ?? defaults.maxSecretLifetimeDays,
+  });
+  const cache = createTtlCache<string, AccountLimits>({
+    ttlMs: options.cacheTtlMs ?? 10_000,
+    load: async (accountId) => withDefaults(await readOwn(accountId)),
+  });
 
   return {
-    maxFor: (accountId: string): Promise<number> => cache.get(accountId),
+    of: (accountId: string): Promise<AccountLimits> => cache.get(accountId),
+
+    maxFor: async (accountId: string): Promise<number> => (await cache.get(accountId)).maxApiClients,
+
+    maxSecretLifetimeOf: async (accountId: string): Promise<number | null> =>
+      (await cache.get(accountId)).maxSecretLifetimeDays,
 
     /** The limit as Keycloak holds it now (a create checks it under the lock: a change on another replica counts at once). */
     async current(accountId: string): Promise<number> {
-      const max = await read(accountId);
-      cache.set(accountId, max);
-      return max;
+      const limits = withDefaults(await readOwn(accountId));
+      cache.set(accountId, limits);
+      return limits.maxApiClients;
     },
 
-    /** Sets the account's own limit, or (null) returns it to the default. */
-    async set(accountId: string, maxApiClients: number | null): Promise<number> {
+    /**
+     * Applies a change over what Keycloak holds now. The role goes when the account keeps no
+     * limit of its own. Platform admins change limits rarely: two changes of one account at the
+     * same moment on two replicas may keep only the later one's attributes.
+     */
+    async set(accountId: string, change: LimitsChange): Promise<AccountLimits> {
       cache.delete(accountId);
       try {
         const name = limitRole(accountId);
-        if (maxApiClients === null) {
+        const own = { ...(await readOwn(accountId)) };
+        for (const key of ['maxApiClients', 'maxSecretLifetimeDays'] as const) {
+          const value = change[key];
+          if (value === null) delete own[key];
+          else if (value !== undefined) own[key] = [String(value)];
+        }
+        const kept = Object.keys(own).filter(
+          (key) => ownValue(own, key as keyof AccountLimits) !== undefined,
+        );
+        if (kept.length === 0) {
           await roles.delete('limits.delete', name).catch((error) => {
             if (!isNotFound(error)) throw error;
           });
-          return options.defaultMaxApiClients;
+          return { ...defaults };
         }
         const role = {
           name,
-          description: `API Clients service: maximum number of API clients of account ${accountId}`,
-          attributes: { maxApiClients: [String(maxApiClients)] },
+          description: `API Clients service: limits of account ${accountId}`,
+          attributes: own,
         };
         try {
           await roles.create('limits.create', role);
@@ -58,7 +111,7 @@ export function createLimits(roles: ServiceClientRoles, options: LimitOptions) {
           if (!isConflict(error)) throw error;
           await roles.update('limits.update', name, role);
         }
-        return maxApiClients;
+        return withDefaults(own);
       } finally {
         cache.delete(accountId);
       }

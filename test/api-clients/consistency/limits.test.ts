@@ -87,6 +87,54 @@ describe('the per-account limit', () => {
     }
   });
 
+  it('keeps both limits of an account in Keycloak, each returned to its default on its own', async () => {
+    const account = uniqueAccount('both');
+    const url = `/v1/accounts/${account}/limits`;
+    const put = async (body: Record<string, unknown>) => (await t.call('PUT', url, { token, body })).body;
+    /** What a replica that has never read this account sees: what Keycloak holds. */
+    const fresh = async () => {
+      const other = await startTestApp();
+      try {
+        return (await other.call('GET', url, { token })).body;
+      } finally {
+        await other.close();
+      }
+    };
+
+    expect(await put({ maxApiClients: 7, maxSecretLifetimeDays: 30 })).toEqual({
+      maxApiClients: 7,
+      used: 0,
+      maxSecretLifetimeDays: 30,
+    });
+    // the limit back to the default keeps the lifetime, and the other way round
+    expect(await put({ maxApiClients: null })).toEqual({
+      maxApiClients: 5,
+      used: 0,
+      maxSecretLifetimeDays: 30,
+    });
+    expect(await fresh()).toEqual({ maxApiClients: 5, used: 0, maxSecretLifetimeDays: 30 });
+    expect(await put({ maxApiClients: 2, maxSecretLifetimeDays: null })).toEqual({
+      maxApiClients: 2,
+      used: 0,
+      maxSecretLifetimeDays: null,
+    });
+    expect(await fresh()).toEqual({ maxApiClients: 2, used: 0, maxSecretLifetimeDays: null });
+    // a limit of 0 clients is a limit
+    expect(await put({ maxApiClients: 0 })).toEqual({
+      maxApiClients: 0,
+      used: 0,
+      maxSecretLifetimeDays: null,
+    });
+    expect(await fresh()).toEqual({ maxApiClients: 0, used: 0, maxSecretLifetimeDays: null });
+    expect((await create(account, 'none')).status).toBe(409);
+    expect(await put({ maxApiClients: null })).toEqual({
+      maxApiClients: 5,
+      used: 0,
+      maxSecretLifetimeDays: null,
+    });
+    expect(await fresh()).toEqual({ maxApiClients: 5, used: 0, maxSecretLifetimeDays: null });
+  });
+
   it('refuses a limit change from an account admin', async () => {
     const alice = await userToken('alice');
     const answer = await t.call('PUT', '/v1/accounts/acme/limits', {
