@@ -1,30 +1,20 @@
 // Writes of several Keycloak calls, each with its undo: no half-done work. A create that fails
-// after Keycloak made the client removes it again (found by clientId and createdAt when Keycloak's
-// answer was lost; its role mappings go with it); an update that fails puts back the roles, the
-// scopes and the representation as they were. An update runs under the client's lock (service.ts),
-// so what it puts back is what it read under that lock: no other writer of the service can have
-// changed the client in between, as long as the lease runs: every undo write first checks that
-// one more call can end within the lease, and writes nothing once it cannot (after it, another
-// replica may hold the client's lock and have written since).
-//
-// A create whose answer never came (a timeout, a lost connection, a gateway's 502/504) has an
-// unknown outcome: Keycloak may still commit it after the service gave up. It is settled under the
-// account's lock before the answer: looked up at once, and again once a call sent then has surely
-// landed (a call's budget after it was sent, the bound the lease rests on); a client found is
-// removed. Only a lookup that succeeds lets the answer say "not created"; when none does, the lock
-// is kept until its lease ends (docs/consistency-edges.md).
-import { setTimeout as sleep } from 'node:timers/promises';
+// after Keycloak made the client removes it again (create-outcome.ts, also when its outcome is
+// unknown); an update that fails puts back the roles, the scopes and the representation as they
+// were. An update runs under the client's lock (service.ts), so what it puts back is what it read
+// under that lock: no other writer of the service can have changed the client in between, as
+// long as the lease runs: every undo write first checks that one more call can end within the
+// lease, and writes nothing once it cannot (after it, another replica may hold the client's lock
+// and have written since).
 import type { ClientsGateway, RoleRepresentation } from '../../keycloak/clients-gateway.js';
-import { isConflict, isNotFound, isUnavailable, keycloakStatus } from '../../keycloak/errors.js';
+import { isConflict } from '../../keycloak/errors.js';
 import { keycloakUnavailable } from '../../lib/problem.js';
 import { type Catalogue, scopeIdOf } from '../access/catalogue.js';
 import type { Loaded } from '../access/directory.js';
-import { isManagedBy } from '../access/ownership.js';
 import { createRoleAssignment, type UndoSteps } from '../access/role-assignment.js';
 import { clientIdTaken } from '../errors.js';
 import {
   type ClientRepresentation,
-  CREATED_AT_ATTRIBUTE,
   type CreatePlan,
   fieldsOf,
   fromClientRepresentation,
@@ -34,15 +24,7 @@ import {
 import type { ApiClientConfig, ApiClientFields } from '../resource/schema.js';
 import { expiresAtOf, expiryAttributeOf, SECRET_EXPIRATION_ATTRIBUTE } from '../resource/secret-expiry.js';
 import { type Lease, LeaseExpiredError } from './account-lock.js';
-
-/**
- * Whether a failed call may still have been done by Keycloak: no answer at all (a timeout, a lost
- * connection) or a gateway's 502/504. An answer of Keycloak's own (a 500) rolled its work back.
- */
-export function outcomeUnknown(error: unknown): boolean {
-  const status = keycloakStatus(error);
-  return status === undefined ? isUnavailable(error) : status === 502 || status === 504;
-}
+import { createCreateOutcome, outcomeUnknown } from './create-outcome.js';
 
 export interface WriteOptions {
   /** Whether managed clients may keep offline_access (offline tokens). */
@@ -50,6 +32,7 @@ export interface WriteOptions {
 }
 
 export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
+  const { undoCreate, settleUnknownCreate } = createCreateOutcome(gateway);
   const roleAssignment = createRoleAssignment(gateway);
 
   /** A client made before the token-hygiene rule may still carry offline_access: take it off. */
@@ -106,118 +89,6 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       await gateway.endRotatedSecret(loaded.id);
     }
     return undefined;
-  }
-
-  /** Removes what a failed create left, found by id or, when Keycloak's answer was lost, by clientId. */
-  async function undoCreate(
-    plan: CreatePlan,
-    accountId: string,
-    knownId: string | undefined,
-    cause: unknown,
-  ): Promise<never> {
-    const { clientId } = plan.rep as { clientId: string };
-    const createdAt = (plan.rep.attributes as Record<string, string>)[CREATED_AT_ATTRIBUTE];
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const leftover = knownId ?? (await gateway.findByClientId(clientId));
-        const id = typeof leftover === 'string' ? leftover : leftover?.id;
-        const ours =
-          typeof leftover === 'string' ||
-          (leftover !== undefined &&
-            isManagedBy(leftover, accountId) &&
-            (leftover.attributes as Record<string, unknown> | undefined)?.[CREATED_AT_ATTRIBUTE] ===
-              createdAt);
-        if (id && ours) await gateway.remove(id);
-        throw cause;
-      } catch (error) {
-        if (error === cause) throw error;
-        await sleep(100 * (attempt + 1));
-      }
-    }
-    throw keycloakUnavailable(
-      `Keycloak failed while ${clientId} was created, and what was created could not be removed yet; ` +
-        'retry the create, or delete the client',
-      cause,
-    );
-  }
-
-  /** The client this create made, if Keycloak holds it: same clientId, account marker and createdAt. */
-  async function findOurs(plan: CreatePlan, accountId: string): Promise<string | undefined> {
-    const found = await gateway.findByClientId(plan.rep.clientId as string);
-    const createdAt = (plan.rep.attributes as Record<string, string>)[CREATED_AT_ATTRIBUTE];
-    const ours =
-      found?.id !== undefined &&
-      isManagedBy(found, accountId) &&
-      (found.attributes as Record<string, unknown> | undefined)?.[CREATED_AT_ATTRIBUTE] === createdAt;
-    return ours ? found?.id : undefined;
-  }
-
-  /**
-   * The create's answer never came: find out under the lock whether Keycloak made the client, and
-   * remove it if so. Always throws a 503 whose detail says what is known.
-   */
-  async function settleUnknownCreate(
-    plan: CreatePlan,
-    accountId: string,
-    cause: unknown,
-    lease: Lease,
-    sentAt: number,
-  ): Promise<never> {
-    const clientId = plan.rep.clientId as string;
-    const look = () =>
-      findOurs(plan, accountId).then(
-        (id) => ({ id }),
-        () => 'failed' as const,
-      );
-    // At once: a create that landed already is found and removed without waiting.
-    let seen = await look();
-    if (seen === 'failed' || seen.id === undefined) {
-      // A create still on its way lands within a call's budget after it was sent, or never.
-      await lease.landed(sentAt);
-      seen = await look();
-      for (let retry = 1; seen === 'failed' && retry < 3; retry++) {
-        await sleep(100 * retry);
-        seen = await look();
-      }
-    }
-    if (seen === 'failed') {
-      // Nobody knows whether the client exists: keep the account's lock until its lease ends.
-      lease.keep();
-      throw keycloakUnavailable(
-        `Keycloak did not answer the create of ${clientId}, and could not be asked since whether it made ` +
-          'the client: it may exist. No other create of the account proceeds until the lock lease ends; ' +
-          'then read the client and delete it, or retry the create',
-        cause,
-      );
-    }
-    const { id } = seen;
-    if (id === undefined) {
-      throw keycloakUnavailable(
-        `Keycloak did not answer the create of ${clientId}; it was not created. Try again shortly`,
-        cause,
-      );
-    }
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await gateway.remove(id);
-        break;
-      } catch (error) {
-        if (isNotFound(error)) break;
-        if (attempt === 2) {
-          throw keycloakUnavailable(
-            `Keycloak did not answer the create of ${clientId} in time but made the client, which could ` +
-              'not be removed yet; delete the client, or retry the create',
-            cause,
-          );
-        }
-        await sleep(100 * (attempt + 1));
-      }
-    }
-    throw keycloakUnavailable(
-      `Keycloak did not answer the create of ${clientId} in time; the client it made was removed again, ` +
-        'so nothing was created. Try again shortly',
-      cause,
-    );
   }
 
   return {
