@@ -5,6 +5,9 @@
 // missing or older than its sources). With --watch, a code change restarts the
 // service only; Keycloak stays up. With --postgres (or KEYCLOAK_DB=postgres), Keycloak runs on a
 // PostgreSQL server of its own (scripts/lib/postgres-local.ts; a fresh database each time).
+// With --tracing[=URL], the service and Keycloak send their spans to an OTLP/HTTP endpoint (default
+// http://127.0.0.1:4318, e.g. Jaeger's all-in-one): one trace holds a request, its Keycloak calls
+// and Keycloak's own work (a Keycloak distribution built with tracing, prepared once).
 //
 // Cleaning up is set up before anything starts: Ctrl-C (or SIGTERM, SIGHUP) at any moment, also
 // while Keycloak boots, stops the service, then Keycloak, then PostgreSQL; a second Ctrl-C kills
@@ -36,14 +39,20 @@ import { fail, killGroup, sayer } from './lib/process.js';
 
 const minimumNode = [22, 12];
 const preferredKeycloakPort = 8080;
+const defaultOtlpEndpoint = 'http://127.0.0.1:4318';
 
 const { values: args } = parseArgs({
   options: {
     watch: { type: 'boolean', default: false },
     'keycloak-port': { type: 'string' },
     postgres: { type: 'boolean', default: false },
+    tracing: { type: 'string' },
   },
+  // --tracing alone means the default endpoint
+  args: process.argv.slice(2).map((arg) => (arg === '--tracing' ? `--tracing=${defaultOtlpEndpoint}` : arg)),
 });
+/** Where `--tracing` sends spans: OTLP over HTTP, as Jaeger and the OpenTelemetry Collector take it. */
+const tracingEndpoint = args.tracing?.replace(/\/+$/, '');
 
 let keycloak: RunningKeycloak | undefined;
 /** With --postgres: Keycloak's node and its PostgreSQL server (stopped after Keycloak). */
@@ -128,6 +137,9 @@ async function main(): Promise<void> {
   // The whole configuration checked before Keycloak boots: a typo fails now, not in a minute.
   const port = Number(process.env.PORT ?? 3000);
   const serviceEnv: NodeJS.ProcessEnv = {
+    ...(tracingEndpoint
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: tracingEndpoint, OTEL_SERVICE_NAME: 'api-clients-service' }
+      : {}),
     KEYCLOAK_CLIENT_SECRET: 'api-clients-service-dev-secret',
     // the demo realm's fixed secret: the service refuses it unless told it runs for development
     API_CLIENTS_DEV_MODE: 'true',
@@ -178,6 +190,7 @@ async function main(): Promise<void> {
     keycloak = await startLocalKeycloak({
       httpPort: await keycloakPort(),
       signal: shutdown.signal,
+      ...(tracingEndpoint ? { tracingEndpoint } : {}),
       onSpawn: (started) => {
         keycloak = started;
       },
@@ -214,8 +227,17 @@ API Clients service: ${base}   (Swagger UI: ${base}/docs, console: ${base}/conso
 Keycloak:            ${keycloakUrl}   (admin console: admin / admin)
 Demo users (password = username): alice (admin of acme), victor (viewer of acme),
   gina (admin of globex), mira (viewer of acme and globex), paula (platform admin)
-${args.watch ? 'Watching src/: a change restarts the service; Keycloak stays up.\n' : ''}Press Ctrl-C to stop the service${keycloak ? ' and Keycloak' : ''}.
+${tracingEndpoint ? tracingNote(tracingEndpoint, Boolean(keycloak) && !onPostgres) : ''}${args.watch ? 'Watching src/: a change restarts the service; Keycloak stays up.\n' : ''}Press Ctrl-C to stop the service${keycloak ? ' and Keycloak' : ''}.
 `);
+}
+
+/** Where the spans go, and how to see them without a collector of one's own. */
+function tracingNote(endpoint: string, keycloakTraced: boolean): string {
+  return `Traces:              OTLP/HTTP to ${endpoint} from the service${keycloakTraced ? ' and Keycloak' : ' (not Keycloak: only the one npm run dev starts on H2 traces itself)'}.
+  No collector there? With Docker, Jaeger's all-in-one takes OTLP on 4318 and shows traces on 16686:
+    docker run --rm -p 16686:16686 -p 4318:4318 jaegertracing/jaeger:latest   # then http://localhost:16686
+  Spans that cannot be sent are dropped; the service runs on regardless.
+`;
 }
 
 function serviceArgs(watch: boolean): string[] {

@@ -4,6 +4,7 @@
 // only ever run, never imported.
 import { loadConfig } from './config.js';
 import { startServer } from './server.js';
+import { startTracing } from './tracing.js';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -13,8 +14,11 @@ try {
   process.exit(1);
 }
 
+// before the app is built: Fastify's and fetch's instrumentations hook in as they start
+const tracing = await startTracing(process.env);
+
 try {
-  await startServer(config);
+  await startServer(config, { tracing });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   if (

@@ -4,8 +4,17 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { loggerOptions } from './http/logger.js';
+import type { Tracing } from './tracing.js';
 
-export async function startServer(config: Config): Promise<Awaited<ReturnType<typeof buildApp>>> {
+export interface ServerOptions {
+  /** Started by main.ts when OTEL_* asks for traces; flushed after the app has closed. */
+  tracing?: Tracing;
+}
+
+export async function startServer(
+  config: Config,
+  options: ServerOptions = {},
+): Promise<Awaited<ReturnType<typeof buildApp>>> {
   const app = await buildApp(config, {
     logger: loggerOptions(config.logLevel, { pretty: process.stdout.isTTY }),
   });
@@ -13,6 +22,9 @@ export async function startServer(config: Config): Promise<Awaited<ReturnType<ty
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     await app.close();
+    await options.tracing?.shutdown().catch((error: unknown) => {
+      app.log.warn({ err: error }, 'could not send the last spans');
+    });
   });
   await app.listen({ host: config.host, port: config.port });
   // /metrics on a port of its own by default (METRICS_PORT), so that the public port never serves it

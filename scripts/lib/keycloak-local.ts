@@ -54,12 +54,20 @@ export function keycloakDbFromEnv(env: NodeJS.ProcessEnv = process.env): Keycloa
   );
 }
 
-/** keycloak/keycloak.conf for that database: the file itself, or with its db= line set to postgres. */
-export function serverConf(db: KeycloakDb): string {
-  const conf = readFileSync(serverConfFile, 'utf8');
-  if (db === 'dev-mem') return conf;
-  if (!/^db=.*$/m.test(conf)) throw new Error(`${serverConfFile} has no db= line`);
-  return conf.replace(/^db=.*$/m, `db=${db}`);
+/**
+ * keycloak/keycloak.conf for that database: the file itself, or with its db= line set to postgres;
+ * with `tracing`, also Keycloak's OpenTelemetry tracing, a build-time option (`npm run dev -- --tracing`).
+ */
+export function serverConf(db: KeycloakDb, tracing = false): string {
+  let conf = readFileSync(serverConfFile, 'utf8');
+  if (db !== 'dev-mem') {
+    if (!/^db=.*$/m.test(conf)) throw new Error(`${serverConfFile} has no db= line`);
+    conf = conf.replace(/^db=.*$/m, `db=${db}`);
+  }
+  if (!tracing) return conf;
+  // Build-time options both. A request the service traces is traced here too (its traceparent is
+  // sampled); Keycloak's own work alone (logins in a browser, background tasks) is not.
+  return `${conf}\n# traced (npm run dev -- --tracing, test/tracing.test.ts): spans to the endpoint given at start\ntracing-enabled=true\ntracing-sampler-type=parentbased_always_off\n`;
 }
 
 /** Java releases Keycloak 26 runs on. */
@@ -217,12 +225,18 @@ export function checkPrerequisites(version = pinnedKeycloakVersion(), db: Keyclo
 }
 
 /**
- * The distribution's folder in the cache. Built with the project's providers, it has a name of its
- * own: checkouts from before the providers share the cache, and their `start --optimized` would
- * refuse a folder whose providers/ holds a jar newer than their last build.
+ * The distribution's folder in the cache, one per build (database, tracing or not): switching
+ * between them never rebuilds. Built with the project's providers, it has a name of its own:
+ * checkouts from before the providers share the cache, and their `start --optimized` would refuse
+ * a folder whose providers/ holds a jar newer than their last build.
  */
-export function distributionHome(version = pinnedKeycloakVersion(), db: KeycloakDb = 'dev-mem'): string {
-  return join(cacheDir(), `keycloak-${version}${db === 'dev-mem' ? '' : `-${db}`}-with-providers`);
+export function distributionHome(
+  version = pinnedKeycloakVersion(),
+  db: KeycloakDb = 'dev-mem',
+  tracing = false,
+): string {
+  const name = db === 'dev-mem' ? `keycloak-${version}` : `keycloak-${version}-${db}`;
+  return join(cacheDir(), `${name}${tracing ? '-tracing' : ''}-with-providers`);
 }
 
 /**
@@ -230,8 +244,12 @@ export function distributionHome(version = pinnedKeycloakVersion(), db: Keycloak
  * distribution; returns its home folder. The unpack happens in a staging folder that is renamed
  * into place at the end: an interrupted run leaves no half-unpacked distribution behind.
  */
-export function ensureDistribution(version = pinnedKeycloakVersion(), db: KeycloakDb = 'dev-mem'): string {
-  const home = distributionHome(version, db);
+export function ensureDistribution(
+  version = pinnedKeycloakVersion(),
+  db: KeycloakDb = 'dev-mem',
+  tracing = false,
+): string {
+  const home = distributionHome(version, db, tracing);
   if (existsSync(join(home, 'bin', 'kc.sh'))) return home;
   checkPrerequisites(version, db);
   mkdirSync(cacheDir(), { recursive: true });
@@ -268,16 +286,18 @@ function removeStaleStaging(): void {
 /**
  * Prepares the distribution for fast starts: puts the project's Keycloak providers into its
  * providers/ (scripts/lib/keycloak-providers.ts) and runs `kc.sh build` again only when
- * keycloak.conf or a provider changed.
+ * keycloak.conf (database, tracing) or a provider changed.
  */
-export function ensureBuilt(home: string, db: KeycloakDb = 'dev-mem'): void {
-  const conf = serverConf(db);
+export function ensureBuilt(home: string, db: KeycloakDb = 'dev-mem', tracing = false): void {
+  const conf = serverConf(db, tracing);
   const providers = installProviders(home);
   const stamp = createHash('sha256').update(conf).update('\0').update(providers).digest('hex');
   const stampFile = join(home, '.api-clients-build');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
   writeFileSync(join(home, 'conf', 'keycloak.conf'), conf);
-  log(`preparing the distribution for db=${db} with the project's providers (kc.sh build), once`);
+  log(
+    `preparing the distribution for db=${db}${tracing ? ' with tracing' : ''} with the project's providers (kc.sh build), once`,
+  );
   run(join(home, 'bin', 'kc.sh'), ['build'], { ...process.env, JAVA_HOME: findJavaHome() });
   writeFileSync(stampFile, stamp);
 }
@@ -323,14 +343,20 @@ export interface StartOptions {
   clusterPort?: number;
   /** Imports keycloak/realm-platform.json when the realm is missing (default true). */
   importRealm?: boolean;
+  /**
+   * Keycloak's own spans, to this OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318): runs a
+   * distribution built with tracing-enabled=true; sampled when the caller's traceparent says so.
+   */
+  tracingEndpoint?: string;
 }
 
 /** Starts Keycloak on loopback with the realm import and waits until it is ready. */
 export async function startLocalKeycloak(options: StartOptions = {}): Promise<RunningKeycloak> {
   const version = options.version ?? pinnedKeycloakVersion();
   const db: KeycloakDb = options.postgres ? 'postgres' : 'dev-mem';
-  const home = ensureDistribution(version, db);
-  ensureBuilt(home, db);
+  const tracing = options.tracingEndpoint !== undefined;
+  const home = ensureDistribution(version, db, tracing);
+  ensureBuilt(home, db, tracing);
   const httpPort = options.httpPort ?? (await freePort());
   const managementPort = options.managementPort ?? (await freePort());
   options.signal?.throwIfAborted();
@@ -365,6 +391,9 @@ export async function startLocalKeycloak(options: StartOptions = {}): Promise<Ru
       `--http-management-port=${managementPort}`,
       ...dbArgs,
       ...importArgs,
+      ...(tracing
+        ? [`--tracing-endpoint=${options.tracingEndpoint}`, '--tracing-protocol=http/protobuf']
+        : []),
     ],
     {
       // Its own process group, so that stop() ends kc.sh and the JVM it starts, and nothing else;

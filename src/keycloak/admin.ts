@@ -1,4 +1,5 @@
 import KeycloakAdminClient from '@keycloak/keycloak-admin-client';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Config } from '../config.js';
 import { isConflict, isNotFound, isUnavailable, KeycloakUnavailableError, keycloakStatus } from './errors.js';
 import { createTokenProvider, type TokenProvider } from './token-provider.js';
@@ -23,6 +24,9 @@ export interface KeycloakAdmin {
    */
   call<T>(operation: string, run: (client: KeycloakAdminClient) => Promise<T>): Promise<T>;
 }
+
+/** Keycloak calls' spans; a no-op until the process starts tracing (src/tracing.ts). */
+const tracer = trace.getTracer('api-clients-service/keycloak');
 
 function outcomeOf(error: unknown): string {
   if (isNotFound(error)) return 'not_found';
@@ -55,10 +59,33 @@ export function createKeycloakAdmin(
     },
   });
 
-  async function call<T>(operation: string, run: (client: KeycloakAdminClient) => Promise<T>): Promise<T> {
+  // one span per call, named for the gateway's operation; its HTTP exchanges (a login, a retry) are children
+  const call = <T>(operation: string, run: (client: KeycloakAdminClient) => Promise<T>): Promise<T> =>
+    tracer.startActiveSpan(
+      `keycloak ${operation}`,
+      { attributes: { 'keycloak.operation': operation } },
+      async (span) => {
+        try {
+          return await observedCall(operation, run, (outcome) => {
+            span.setAttribute('keycloak.outcome', outcome);
+            if (outcome === 'unavailable') span.setStatus({ code: SpanStatusCode.ERROR });
+          });
+        } finally {
+          span.end();
+        }
+      },
+    );
+
+  async function observedCall<T>(
+    operation: string,
+    run: (client: KeycloakAdminClient) => Promise<T>,
+    onOutcome: (outcome: string) => void,
+  ): Promise<T> {
     const started = performance.now();
-    const report = (outcome: string) =>
+    const report = (outcome: string) => {
+      onOutcome(outcome);
       observer.onCall(operation, outcome, (performance.now() - started) / 1000);
+    };
     try {
       let result: T;
       try {

@@ -71,6 +71,8 @@ export interface RecordedRequest {
   search: string;
   /** The fault applied to this request, if any (`down` for `setDown(true)`). */
   fault?: FaultMode | 'down';
+  /** The headers named in the proxy's `recordHeaders` option that the request carried. */
+  headers?: Record<string, string>;
 }
 
 export interface FaultProxy {
@@ -127,6 +129,8 @@ export interface FaultProxyOptions {
    * Keycloak derives the same issuer and URLs as when it is called directly.
    */
   preserveHost?: boolean;
+  /** Lower-case names of request headers to keep in `requests` (e.g. `traceparent`). None by default. */
+  recordHeaders?: string[];
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -245,6 +249,10 @@ export async function startFaultProxy(
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://proxy.invalid');
     const record: RecordedRequest = { method, path: url.pathname, search: url.search };
+    for (const name of options.recordHeaders ?? []) {
+      const value = req.headers[name];
+      if (typeof value === 'string') record.headers = { ...record.headers, [name]: value };
+    }
     requests.push(record);
 
     if (down) {
