@@ -20,6 +20,7 @@ import { createLimits } from './consistency/limits.js';
 import { createServiceClientRoles } from './consistency/service-client.js';
 import { checkPrecondition, type Versioned, versioned } from './consistency/versioning.js';
 import { createWrites } from './consistency/writes.js';
+import { createExpiring } from './credentials/expiring.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './credentials/secrets.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { type ListOptions, listAccount } from './listing.js';
@@ -389,6 +390,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     ): Promise<Rotation> => secrets.regenerate(accountId, clientId, gracePeriodSeconds, expiresAt),
     endGracePeriod: secrets.endGracePeriod,
     invalidate: secrets.invalidate,
+    /** Platform admins: the secrets of every account that expire within the window, in order of expiry. */
+    expiring: createExpiring(gateway, now),
 
     async getLimit(accountId: string): Promise<Limit> {
       const [own, clients] = await Promise.all([limits.of(accountId), directory.accountClients(accountId)]);

@@ -41,6 +41,14 @@ export function createClientsGateway({ call }: KeycloakAdmin) {
     /** Clients whose searchable attribute has this value: one indexed query, not a realm scan. */
     listByAttribute: (name: string, value: string): Promise<ClientRepresentation[]> =>
       call('clients.list-by-account', (kc) => kc.clients.find({ q: `${name}:${value}` })),
+    /** One page of the clients whose searchable attribute has this value, in clientId order. */
+    pageByAttribute: (
+      name: string,
+      value: string,
+      first: number,
+      max: number,
+    ): Promise<ClientRepresentation[]> =>
+      call('clients.page-by-attribute', (kc) => kc.clients.find({ q: `${name}:${value}`, first, max })),
     /** Creates the client and answers its internal id (from the Location header). */
     create: async (rep: ClientRepresentation): Promise<string> =>
       (await call('clients.create', (kc) => kc.clients.create(rep))).id,

@@ -75,6 +75,7 @@ const ROUTES = [
   'putLimits',
   'scopes',
   'roles',
+  'expiring',
 ] as const;
 type RouteName = (typeof ROUTES)[number];
 type Row = Record<RouteName, number>;
@@ -87,13 +88,13 @@ const row = (...statuses: number[]): Row => {
 // What the contract (SPEC §3, §5) says each kind of caller gets from each route.
 // biome-ignore format: a table
 const [UNAUTHENTICATED, VIEWER, ADMIN, PLATFORM, OTHER_ACCOUNT, API_CLIENT] = [
-  //   list create get  put  patch delete bulk reveal regen inval endGrace limits putLimits scopes roles
-  row(401, 401,  401, 401, 401,  401,   401, 401,   401,  401,  401,     401,   401,      401,   401), // no valid token
-  row(200, 403,  200, 403, 403,  403,   403, 403,   403,  403,  403,     200,   403,      200,   200), // api-clients-viewer
-  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,  204,     200,   403,      200,   200), // api-clients-admin
-  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,  204,     200,   200,      200,   200), // platform-admin
-  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,  403,     403,   403,      200,   200), // any role, other account
-  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,  403,     403,   403,      403,   403), // a managed API client
+  //   list create get  put  patch delete bulk reveal regen inval endGrace limits putLimits scopes roles expiring
+  row(401, 401,  401, 401, 401,  401,   401, 401,   401,  401,  401,     401,   401,      401,   401,  401), // no valid token
+  row(200, 403,  200, 403, 403,  403,   403, 403,   403,  403,  403,     200,   403,      200,   200,  403), // api-clients-viewer
+  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,  204,     200,   403,      200,   200,  403), // api-clients-admin
+  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,  204,     200,   200,      200,   200,  200), // platform-admin
+  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,  403,     403,   403,      200,   200,  403), // any role, other account
+  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,  403,     403,   403,      403,   403,  403), // a managed API client
 ] as const;
 
 /** How a caller presents itself: the Authorization header it sends, if any. */
@@ -495,6 +496,20 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
       verify: async (answer) => {
         const names = (answer.body as { items: { name: string }[] }).items.map((role) => role.name);
         expect(names).toEqual(expect.arrayContaining(['insights-viewer', 'insights-editor']));
+      },
+    }),
+  },
+  expiring: {
+    // names no account: every account's secrets, for platform admins alone
+    route: 'GET /v1/api-clients',
+    changes: false,
+    attempt: async () => ({
+      method: 'GET',
+      url: '/v1/api-clients?expiringWithinDays=30',
+      verify: async (answer) => {
+        const body = answer.body as { items: unknown[]; from: string; to: string };
+        expect(Array.isArray(body.items)).toBe(true);
+        expect(Date.parse(body.to) - Date.parse(body.from)).toBe((90 + 30) * 86_400_000);
       },
     }),
   },

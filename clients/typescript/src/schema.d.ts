@@ -178,6 +178,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Client secrets of every account that expire soon or have expired (platform admins)
+         * @description For a notifier that tells accounts before a key stops working (docs/operations.md shows a CronJob). Rows are in order of expiry, then clientId; `from` and `to` state the window searched. Each week of the window is one indexed Keycloak query, read until the page is full. Clients of every account are listed: the route is refused to everyone but platform admins.
+         */
+        get: operations["listExpiringSecrets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{accountId}/limits": {
         parameters: {
             query?: never;
@@ -2269,6 +2289,136 @@ export interface operations {
             };
             /** @description client-id-taken, limit-reached, or (secret operations) credential-not-secret */
             409: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate-limited, with Retry-After */
+            429: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal-error */
+            500: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description keycloak-unavailable (with Retry-After) or overloaded */
+            503: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listExpiringSecrets: {
+        parameters: {
+            query: {
+                /** @description secrets that expire within this many days from now (0 to 366), and those that expired in the last 90 days */
+                expiringWithinDays: number;
+                /** @description rows to skip */
+                first?: number;
+                /** @description rows to answer */
+                max?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secrets that expire in the window, paged */
+            200: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            accountId: string;
+                            /**
+                             * @description `{accountId}_` followed by one or more of `[A-Za-z0-9._-]`
+                             * @example acme_reporting-job
+                             */
+                            clientId: string;
+                            displayName: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when Keycloak stops accepting the secret
+                             */
+                            expiresAt: string;
+                            /** @description whether it has stopped already */
+                            expired: boolean;
+                        }[];
+                        /** @description more rows follow: ask again with first + max */
+                        hasMore: boolean;
+                        /**
+                         * Format: date-time
+                         * @description the window searched starts here: now less 90 days (secrets expired before are not listed)
+                         */
+                        from: string;
+                        /**
+                         * Format: date-time
+                         * @description and ends here: now plus expiringWithinDays
+                         */
+                        to: string;
+                    };
+                };
+            };
+            /** @description Bad request: validation-failed or client-id-immutable */
+            400: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized: no bearer token, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description The bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden: the token may not act on this account or route */
+            403: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
                     "x-request-id"?: string;

@@ -22,7 +22,7 @@ import {
   toClientRepresentation,
 } from '../resource/mapping.js';
 import type { ApiClientConfig, ApiClientFields } from '../resource/schema.js';
-import { expiresAtOf, expiryAttributeOf, SECRET_EXPIRATION_ATTRIBUTE } from '../resource/secret-expiry.js';
+import { expiresAtOf, expiryAttributes } from '../resource/secret-expiry.js';
 import { type Lease, LeaseExpiredError } from './account-lock.js';
 import { createCreateOutcome, outcomeUnknown } from './create-outcome.js';
 
@@ -69,8 +69,7 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
   ): Promise<string | undefined> {
     const switched = before.credential.type !== fields.credential.type;
     const expiry = fields.credential.type === 'secret' ? fields.credential.expiresAt : null;
-    const writeExpiry = () =>
-      gateway.update(loaded.id, { attributes: { [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(expiry) } });
+    const writeExpiry = () => gateway.update(loaded.id, { attributes: expiryAttributes(expiry) });
     if (switched) {
       const secret = await gateway.regenerateSecret(loaded.id);
       await gateway.endRotatedSecret(loaded.id);
@@ -84,7 +83,7 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       // past would make the next update rotate again), and the expired one is refused again.
       const thisSecond = new Date(Math.ceil(Date.now() / 1000) * 1000).toISOString();
       await gateway.update(loaded.id, {
-        attributes: { [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(thisSecond) },
+        attributes: expiryAttributes(thisSecond),
       });
       await gateway.endRotatedSecret(loaded.id);
     }

@@ -34,8 +34,7 @@ import {
   type ExpiryPolicy,
   expiresAtErrors,
   expiresAtOf,
-  expiryAttributeOf,
-  SECRET_EXPIRATION_ATTRIBUTE,
+  expiryAttributes,
 } from '../resource/secret-expiry.js';
 
 /** Keycloak's attributes of a rotated-out secret (org.keycloak.models.ClientSecretConstants). */
@@ -130,7 +129,7 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
         : (expiresAtOfPolicy(policy) ?? null);
       const { id } = await cover(loaded);
       const secret = await gateway.regenerateSecret(id);
-      const expiry = { [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(expiresAt) };
+      const expiry = expiryAttributes(expiresAt);
       if (gracePeriodSeconds === 0) {
         await gateway.endRotatedSecret(id);
         await gateway.update(id, { attributes: expiry });
@@ -181,7 +180,7 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
         const secret = await gateway.regenerateSecret(id);
         await gateway.endRotatedSecret(id);
         await gateway.update(id, {
-          attributes: { [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(expiresAt) },
+          attributes: expiryAttributes(expiresAt),
         });
         const notBefore = epochSeconds(options.now()) + 1;
         await gateway.update(id, { notBefore });

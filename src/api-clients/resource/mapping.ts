@@ -14,7 +14,7 @@ import type {
   Jwks,
   TokenSettings,
 } from './schema.js';
-import { expiresAtOf, expiryAttributeOf, SECRET_EXPIRATION_ATTRIBUTE } from './secret-expiry.js';
+import { expiresAtOf, expiryAttributes } from './secret-expiry.js';
 
 export { ACCOUNT_ATTRIBUTE };
 /** Keycloak keeps no creation time; the service writes one on create. */
@@ -133,9 +133,7 @@ export function toClientRepresentation(
 function credentialAttributes(credential: CredentialFields): Record<string, string> {
   const jwt = credential.type === 'private-key-jwt' ? credential : undefined;
   return {
-    [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(
-      credential.type === 'secret' ? credential.expiresAt : null,
-    ),
+    ...expiryAttributes(credential.type === 'secret' ? credential.expiresAt : null),
     [USE_JWKS_STRING_ATTRIBUTE]: String(!!jwt?.jwks),
     [JWKS_STRING_ATTRIBUTE]: jwt?.jwks ? JSON.stringify(storedJwks(jwt.jwks)) : '',
     [USE_JWKS_URL_ATTRIBUTE]: String(!!jwt?.jwksUrl),

@@ -2,6 +2,7 @@
 // the catalogues (the resource itself is in schema.ts).
 import { type Static, Type } from 'typebox';
 import { ClientId, MAX_TEXT, PreviousSecretExpiresAt } from './schema.js';
+import { EXPIRED_LOOKBACK_DAYS, MAX_EXPIRING_WITHIN_DAYS } from './secret-expiry.js';
 
 /** The longest maximum secret lifetime an account may be given, in days (about ten years). */
 export const MAX_SECRET_LIFETIME_DAYS = 3650;
@@ -40,6 +41,44 @@ export const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const ExpiringQuery = Type.Object(
+  {
+    expiringWithinDays: Type.Integer({
+      minimum: 0,
+      maximum: MAX_EXPIRING_WITHIN_DAYS,
+      description: `secrets that expire within this many days from now (0 to ${MAX_EXPIRING_WITHIN_DAYS}), and those that expired in the last ${EXPIRED_LOOKBACK_DAYS} days`,
+    }),
+    first: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 100_000, default: 0, description: 'rows to skip' }),
+    ),
+    max: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'rows to answer' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ExpiringList = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      accountId: Type.String(),
+      clientId: ClientId,
+      displayName: Type.Union([Type.String(), Type.Null()]),
+      expiresAt: Type.String({
+        format: 'date-time',
+        description: 'when Keycloak stops accepting the secret',
+      }),
+      expired: Type.Boolean({ description: 'whether it has stopped already' }),
+    }),
+  ),
+  hasMore: Type.Boolean({ description: 'more rows follow: ask again with first + max' }),
+  from: Type.String({
+    format: 'date-time',
+    description: `the window searched starts here: now less ${EXPIRED_LOOKBACK_DAYS} days (secrets expired before are not listed)`,
+  }),
+  to: Type.String({ format: 'date-time', description: 'and ends here: now plus expiringWithinDays' }),
+});
 
 export const Secret = Type.Object({ secret: Type.String() }, { $id: 'Secret' });
 

@@ -10,6 +10,10 @@
 //   nobody knows, the expired one accepted again as the "rotated" secret for the profile's
 //   `rotated-expiration-period`): writes.ts ends that rotated secret at once.
 // - Keycloak reads the attribute as a Java int: "never" is written as NEVER_EPOCH, early in 2038.
+//
+// Beside it the service writes the week the secret expires in (SECRET_EXPIRY_WEEK_ATTRIBUTE), a
+// searchable attribute (keycloak.conf): Keycloak's `q=` search matches values exactly, so "which
+// secrets expire soon" is one indexed query per week (credentials/expiring.ts), not a realm scan.
 import type { FieldError } from '../../lib/problem.js';
 import type { CredentialFields } from './schema.js';
 
@@ -17,6 +21,33 @@ export const SECRET_EXPIRATION_ATTRIBUTE = 'client.secret.expiration.time';
 /** 2038-01-01T00:00:00Z: the last whole year a Java int of epoch seconds holds. Read back as "never". */
 export const NEVER_EPOCH = 2_145_916_800;
 const DAY_MS = 86_400_000;
+
+/** How far back the expiring-keys answer looks for secrets that have already expired. */
+export const EXPIRED_LOOKBACK_DAYS = 90;
+/** The furthest ahead a caller of the expiring-keys route may look, in days. */
+export const MAX_EXPIRING_WITHIN_DAYS = 366;
+
+/** The Monday (UTC) of the week a secret expires in, as 2026-11-30; '' when it never expires. */
+export const SECRET_EXPIRY_WEEK_ATTRIBUTE = 'api-clients.secret-expiry-week';
+
+/** The Monday (UTC, YYYY-MM-DD) of the week an instant falls in. */
+export function expiryWeekOf(at: Date): string {
+  const day = Math.floor(at.getTime() / DAY_MS);
+  // 1970-01-01, day 0, was a Thursday: three days after its week's Monday
+  const monday = day - ((((day + 3) % 7) + 7) % 7);
+  return new Date(monday * DAY_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * The attributes that say when a secret expires, for every write of an expiry: Keycloak's own
+ * (the token endpoint's check) and the week it falls in (the expiring-keys search).
+ */
+export function expiryAttributes(expiresAt: string | null): Record<string, string> {
+  return {
+    [SECRET_EXPIRATION_ATTRIBUTE]: expiryAttributeOf(expiresAt),
+    [SECRET_EXPIRY_WEEK_ATTRIBUTE]: expiresAt === null ? '' : expiryWeekOf(new Date(expiresAt)),
+  };
+}
 
 /** Keycloak accepts a secret through the whole second its expiry names: the last second before `expiresAt`. */
 export function expiryAttributeOf(expiresAt: string | null): string {
