@@ -244,8 +244,15 @@ describe.skipIf(inject('keycloakDb') === 'postgres' || !canRunLocalKeycloak())(
         );
         return found.some((span) => serviceSpanIds.has(span.parentSpanId)) ? found : undefined;
       }, 60_000);
-      await sleep(1000);
-      const trace = collector.spans.filter((span) => span.traceId === root.traceId);
+      // Keycloak exports a span when it ends, in batches: a child can arrive a batch before its
+      // parent (the HTTP server span ends last). Wait (bounded) until the parents of the spans
+      // found are in too, then judge: a span whose parent never comes fails below.
+      const traceNow = () => collector.spans.filter((span) => span.traceId === root.traceId);
+      await waitFor(() => {
+        const ids = new Set(traceNow().map((span) => span.spanId));
+        return keycloakSpans.every((span) => ids.has(span.parentSpanId)) ? true : undefined;
+      }, 30_000).catch(() => undefined);
+      const trace = traceNow();
       console.log(
         `[tracing] one create with Keycloak's tracing on, ${trace.length} spans:\n${drawTree(trace, root).join('\n')}`,
       );
