@@ -197,6 +197,27 @@ describe("the account's history", () => {
     expect(theirs.map((row) => [row.action, row.clientId])).toEqual([['created', otherId]]);
   });
 
+  it('records a change of the maximum secret lifetime and a return to both defaults as limit changes', async () => {
+    const put = (body: Record<string, unknown>) =>
+      t.call('PUT', `/v1/accounts/${account}/limits`, { token: paula, body });
+    expect((await put({ maxApiClients: null, maxSecretLifetimeDays: 30 })).body).toMatchObject({
+      maxApiClients: 5,
+      maxSecretLifetimeDays: 30,
+    });
+    // both limits back to their defaults: the role stays, holding neither, so the change is a row too
+    expect((await put({ maxApiClients: null, maxSecretLifetimeDays: null })).body).toMatchObject({
+      maxApiClients: 5,
+      maxSecretLifetimeDays: null,
+    });
+    const rows = (await accountHistory(account)).body.items.filter((row) => row.action === 'limit-changed');
+    expect(rows.map((row) => row.changed)).toEqual([
+      ['maxApiClients', 'maxSecretLifetimeDays'],
+      ['maxApiClients', 'maxSecretLifetimeDays'],
+      ['maxApiClients'],
+    ]);
+    for (const row of rows) expect(row).toMatchObject({ clientId: null, actor: { username: 'paula' } });
+  });
+
   it("is readable by the account's viewers and refused to another account's admin", async () => {
     const acme = await accountHistory('acme', victor);
     expect(acme.status).toBe(200);
