@@ -11,6 +11,7 @@ import {
   startLocalKeycloak,
   waitForRealm,
 } from '../scripts/lib/keycloak-local.js';
+import { type ActivityRun, activityTable, measureActivity } from './lib/activity.js';
 import { AdminApi, platformAdminTokens, realm, serviceAccountTokens } from './lib/keycloak.js';
 import { http, LoadControl } from './lib/load.js';
 import { type BenchOptions, parseOptions, usage } from './lib/options.js';
@@ -155,6 +156,7 @@ async function main(): Promise<number> {
   const seeding: SeedRecord[] = [];
   const resources: ResourceRun[] = [];
   let calls: CallCountRow[] = [];
+  let activity: ActivityRun | undefined;
   let summary: ServiceSummary = { mode: options.inProcess ? 'in-process' : 'compiled build' };
   let serviceSampler: Sampler | undefined;
   let keycloakSampler: Sampler | undefined;
@@ -264,6 +266,10 @@ async function main(): Promise<number> {
 
     // 5. Keycloak admin calls per service operation
     calls = await callCounts(ctx);
+    if (options.usageEvents > 0) {
+      log(`[bench] usage and history: ${options.usageEvents} token requests for one client, then their cost`);
+      activity = await measureActivity(ctx, keycloakUrl, options.usageEvents);
+    }
 
     const end = serviceSampler.now();
     const hwm = options.inProcess ? undefined : lifetimePeakRss(service.pid);
@@ -343,6 +349,14 @@ async function main(): Promise<number> {
     '',
     underLoad(resources),
     '',
+    ...(activity
+      ? [
+          '### Usage and history (one client, cold = a range the replica had not read)',
+          '',
+          activityTable(activity),
+          '',
+        ]
+      : []),
     `### Service RSS and CPU (/proc of the service's ${summary.mode === 'in-process' ? 'and the load generator’s process' : 'process'}; CPU % of one core)`,
     '',
     `RSS: ${summary.rssIdleMB} MB idle after start, ${summary.rssAfterProbeMB} MB after the probe, peak ${summary.rssPeakMB} MB, ${summary.rssEndMB} MB at the end; ${summary.cpuSecondsTotal} CPU s in all.`,
@@ -373,6 +387,7 @@ async function main(): Promise<number> {
     seeding,
     runs,
     callCounts: calls,
+    activity,
     service: summary,
     resources,
     targets,

@@ -30,6 +30,7 @@ import { installValidators } from './http/validation.js';
 import type { KeycloakAdmin } from './keycloak/admin.js';
 import { isUnavailable } from './keycloak/errors.js';
 import { keycloakPlugin } from './keycloak/plugin.js';
+import { activityRoutes } from './routes/activity/index.js';
 import { expiringRoutes } from './routes/api-clients/expiring.js';
 import { apiClientRoutes } from './routes/api-clients/index.js';
 import { secretRoutes } from './routes/api-clients/secrets.js';
@@ -149,6 +150,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       await v1.register(secretRoutes, { maxGracePeriodSeconds: config.secrets.maxGracePeriodSeconds });
       await v1.register(expiringRoutes);
       await v1.register(limitRoutes);
+      await v1.register(activityRoutes);
       await v1.register(scopeRoutes);
       await v1.register(roleRoutes);
     },

@@ -38,6 +38,11 @@ export const EnvSchema = Type.Object({
   /** How long a replica keeps a client's role scope for gets and lists (0: read it every time). */
   ROLE_SCOPE_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 10_000 }),
   SECRET_REVEAL_ENABLED: Type.Boolean({ default: true }),
+  /** The most Keycloak admin events one history request reads (docs/activity.md). */
+  HISTORY_MAX_EVENTS: Type.Integer({ minimum: 100, maximum: 100_000, default: 2000 }),
+  /** The most login events one usage answer counts, and how long a replica keeps an answer (docs/activity.md). */
+  USAGE_MAX_EVENTS: Type.Integer({ minimum: 10, maximum: 1_000_000, default: 20_000 }),
+  USAGE_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000 }),
   /** The longest grace period a regenerate may ask for, in seconds (default 7 days). */
   SECRET_MAX_GRACE_PERIOD_SECONDS: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 604_800 }),
   /** Every account's maximum secret lifetime in days unless it has its own; empty: none. */
@@ -157,6 +162,11 @@ export function toConfig(env: Env) {
     },
     limits: { defaultMaxApiClients: env.DEFAULT_MAX_API_CLIENTS, cacheTtlMs: env.LIMIT_CACHE_TTL_MS },
     roleScopeCacheTtlMs: env.ROLE_SCOPE_CACHE_TTL_MS,
+    activity: {
+      historyMaxEvents: env.HISTORY_MAX_EVENTS,
+      usageMaxEvents: env.USAGE_MAX_EVENTS,
+      usageCacheTtlMs: env.USAGE_CACHE_TTL_MS,
+    },
     secretRevealEnabled: env.SECRET_REVEAL_ENABLED,
     secrets: {
       maxGracePeriodSeconds: env.SECRET_MAX_GRACE_PERIOD_SECONDS,

@@ -209,7 +209,8 @@ export function ClientForm(props: {
       <h1 id="form-title">{title}</h1>
       {client && (
         <p class="meta">
-          Created {formatDate(client.createdAt, 'unknown')} · Last used {formatDate(client.lastUsedAt)}
+          Created {formatDate(client.createdAt, 'unknown')} · Last used {formatDate(client.lastUsedAt)} ·{' '}
+          <a href={routeTo.activity(account, client.clientId)}>Activity</a>
         </p>
       )}
       <form noValidate onSubmit={(event) => void save(event)}>

@@ -106,6 +106,9 @@ export function ClientList(props: {
               {page.limit.used} / {page.limit.max} API clients used
             </p>
           )}
+          <a class="button" href={routeTo.history(account)}>
+            Account history
+          </a>
           {canWrite &&
             (atLimit ? (
               <>

@@ -3,6 +3,7 @@
 // page and a route never reaches it.
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { AccountHistory, ClientActivity } from './activity.js';
 import { createApi } from './api.js';
 import {
   accountsOf,
@@ -21,6 +22,8 @@ import { type Announce, routeTo } from './routes.js';
 type Route =
   | { account?: string; view: 'list' }
   | { account: string; view: 'new' }
+  | { account: string; view: 'history' }
+  | { account: string; view: 'activity'; clientId: string }
   | {
       account: string;
       view: 'edit';
@@ -28,9 +31,11 @@ type Route =
     };
 
 function parseRoute(hash: string): Route {
-  const [account, view, clientId] = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const [account, view, clientId, sub] = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (!account) return { view: 'list' };
   if (view === 'new') return { account, view: 'new' };
+  if (view === 'history') return { account, view: 'history' };
+  if (view === 'clients' && clientId && sub === 'activity') return { account, view: 'activity', clientId };
   if (view === 'clients' && clientId) return { account, view: 'edit', clientId };
   return { account, view: 'list' };
 }
@@ -152,6 +157,15 @@ function Console({ config, initial }: { config: ConsoleConfig; initial: Session 
           <p>Choose an account to manage its API clients.</p>
         ) : route.view === 'list' ? (
           <ClientList key={account} api={api} account={account} canWrite={canWrite} announce={announce} />
+        ) : route.view === 'history' ? (
+          <AccountHistory key={account} api={api} account={account} />
+        ) : route.view === 'activity' ? (
+          <ClientActivity
+            key={`${account}/${route.clientId}`}
+            api={api}
+            account={account}
+            clientId={route.clientId}
+          />
         ) : (
           <ClientForm
             key={`${account}/${route.view === 'edit' ? route.clientId : ''}`}

@@ -40,6 +40,11 @@ export interface RealmSetup {
   eventsEnabled: boolean;
   eventsExpiration: number;
   enabledEventTypes: string[];
+  /** The admin events a client's history reads (src/api-clients/activity/history.ts), with the representation written. */
+  adminEventsEnabled: boolean;
+  adminEventsDetailsEnabled: boolean;
+  /** Realm attributes; `adminEventsExpiration` (seconds, a string) is how long Keycloak keeps admin events. */
+  attributes: { adminEventsExpiration: string };
   /**
    * The login flow that makes a managed client admit only its account's users: Keycloak's browser
    * flow as a sub-flow, then the provider keycloak/providers/account-membership (in the realm

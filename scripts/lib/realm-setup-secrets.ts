@@ -66,8 +66,13 @@ export async function applySecretLifecycleSetup(
     ...(missingTypes.length > 0 ? [`event types ${missingTypes.join(', ')}`] : []),
     ...(keepsLonger ? [] : [`events kept ${setup.eventsExpiration} s`]),
   ];
-  if (what.length > 0) {
-    await change(`realm events: ${what.join(', ')}`, () =>
+  // Admin events (a client's history): on, with the representation written, kept at least as long.
+  const adminWhat = [
+    ...(events.adminEventsEnabled ? [] : ['admin events on']),
+    ...(events.adminEventsDetailsEnabled ? [] : ['admin events with representation']),
+  ];
+  if (what.length > 0 || adminWhat.length > 0) {
+    await change(`realm events: ${[...what, ...adminWhat].join(', ')}`, () =>
       kc.realms.updateConfigEvents(
         { realm },
         {
@@ -75,7 +80,22 @@ export async function applySecretLifecycleSetup(
           eventsEnabled: true,
           enabledEventTypes: savesEverything ? types : [...types, ...missingTypes],
           eventsExpiration: keepsLonger ? expiration : setup.eventsExpiration,
+          adminEventsEnabled: true,
+          adminEventsDetailsEnabled: true,
         },
+      ),
+    );
+  }
+  // Keycloak keeps admin events forever unless the realm attribute adminEventsExpiration (seconds)
+  // says otherwise: a realm without one gets the setup's, a shorter one is made as long.
+  const realmRep = await kc.realms.findOne({ realm });
+  const adminExpiration = Number(realmRep?.attributes?.adminEventsExpiration ?? 0);
+  const wanted = Number(setup.attributes.adminEventsExpiration);
+  if (!(adminExpiration >= wanted)) {
+    await change(`admin events kept ${wanted} s`, () =>
+      kc.realms.update(
+        { realm },
+        { attributes: { ...realmRep?.attributes, adminEventsExpiration: String(wanted) } },
       ),
     );
   }

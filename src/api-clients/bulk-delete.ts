@@ -4,6 +4,7 @@ import type { ClientsGateway } from '../keycloak/clients-gateway.js';
 import { isNotFound } from '../keycloak/errors.js';
 import { mapLimited } from '../lib/map-limited.js';
 import type { Directory } from './access/directory.js';
+import { type Actor, changeRecord, recordAttribute } from './activity/history.js';
 import type { BulkDeleteStatus } from './resource/schema-operations.js';
 
 const CONCURRENCY = 4;
@@ -13,6 +14,7 @@ export async function bulkDelete(
   directory: Directory,
   accountId: string,
   clientIds: string[],
+  actor: Actor,
 ): Promise<{ results: { clientId: string; status: BulkDeleteStatus }[] }> {
   const owned = new Map(
     (await directory.accountClients(accountId)).map((rep) => [rep.clientId as string, rep.id as string]),
@@ -21,6 +23,10 @@ export async function bulkDelete(
     const id = owned.get(clientId);
     if (!id) return 'not-found';
     try {
+      // who deleted it, recorded first (activity/history.ts)
+      await gateway.update(id, {
+        attributes: recordAttribute(changeRecord('deleted', accountId, clientId, actor)),
+      });
       await gateway.remove(id);
       directory.forget(clientId);
       return 'deleted';

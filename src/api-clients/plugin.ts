@@ -35,6 +35,8 @@ export const apiClientsPlugin = fp(
         defaultMaxApiClients: config.limits.defaultMaxApiClients,
         limitCacheTtlMs: config.limits.cacheTtlMs,
         roleScopeCacheTtlMs: config.roleScopeCacheTtlMs,
+        historyMaxEvents: config.activity.historyMaxEvents,
+        usage: { maxEvents: config.activity.usageMaxEvents, cacheTtlMs: config.activity.usageCacheTtlMs },
         allowWildcardWebOrigin: config.allowWildcardWebOrigin,
         secretRevealEnabled: config.secretRevealEnabled,
         defaultMaxSecretLifetimeDays: config.secrets.defaultMaxSecretLifetimeDays,

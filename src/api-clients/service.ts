@@ -8,7 +8,17 @@ import { ProblemError } from '../lib/problem.js';
 import { type Catalogue, createCatalogue } from './access/catalogue.js';
 import { createDirectory, type Loaded } from './access/directory.js';
 import { assertRolesHeld, type Grantor, mayGrant } from './access/grants.js';
+import {
+  type Actor,
+  changedFields,
+  changeRecord,
+  createHistory,
+  type HistoryPage,
+  recordAttribute,
+  updateAction,
+} from './activity/history.js';
 import { createLastUsed } from './activity/last-used.js';
+import { createUsage, type Usage } from './activity/usage.js';
 import { bulkDelete } from './bulk-delete.js';
 import {
   accountLockName,
@@ -16,7 +26,7 @@ import {
   createLocks,
   type LockOptions,
 } from './consistency/account-lock.js';
-import { createLimits } from './consistency/limits.js';
+import { createLimits, limitRole } from './consistency/limits.js';
 import { createServiceClientRoles } from './consistency/service-client.js';
 import { checkPrecondition, type Versioned, versioned } from './consistency/versioning.js';
 import { createWrites } from './consistency/writes.js';
@@ -45,6 +55,7 @@ import { type ExpiryPolicy, withEffectiveExpiry } from './resource/secret-expiry
 import { STRICT_URL_SAFETY, type UrlSafetyOptions } from './resource/url-safety.js';
 
 export type { Grantor } from './access/grants.js';
+export type { Actor } from './activity/history.js';
 export type { Versioned } from './consistency/versioning.js';
 export type { ListOptions } from './listing.js';
 
@@ -67,6 +78,10 @@ export interface ApiClientsOptions {
   /** How long a replica keeps a client's role scope for gets and lists (directory.ts). */
   roleScopeCacheTtlMs?: number;
   lock?: LockOptions;
+  /** The bound of admin events one history request reads (activity/history.ts). */
+  historyMaxEvents?: number;
+  /** Usage (activity/usage.ts): the most login events one answer counts, and how long a replica keeps it. */
+  usage?: { maxEvents?: number; cacheTtlMs?: number };
   now?: () => Date;
 }
 
@@ -107,6 +122,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     maxSecretLifetimeDays: await limits.maxSecretLifetimeOf(accountId),
   });
   const lastUsed = createLastUsed(gateway, { now });
+  const history = createHistory(gateway, { maxEvents: options.historyMaxEvents });
+  const usage = createUsage(gateway, { now, ...options.usage });
   /** What a client's usage adds: lastUsedAt (1 events query, read before any write) and the grace period. */
   const usageOf = (loaded: Loaded, lastUsedAt: string | null) => ({
     lastUsedAt,
@@ -235,6 +252,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       accountId: string,
       input: BodyInput,
       grantor: Grantor,
+      actor: Actor,
     ): Promise<Versioned & { secret?: string }> {
       const asked = input.over(CREATE_BASE);
       const [catalogue, realmDefaults, expiry, hostErrors, lifespan] = await Promise.all([
@@ -262,6 +280,11 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       const plan = toCreatePlan(clientId, accountId, now().toISOString(), fields, catalogue, realmDefaults, {
         allowOfflineAccess: options.allowOfflineAccess ?? false,
       });
+      // Who created it, in the CREATE's admin event (the fix-up write, when there is one, repeats it).
+      Object.assign(
+        plan.rep.attributes ?? {},
+        recordAttribute(changeRecord('created', accountId, clientId, actor)),
+      );
       // Refusals cost Keycloak no write: a taken clientId and a full account are found before the lock.
       await Promise.all([assertRoom(accountId), assertClientIdFree(clientId)]);
       return locks.withLock(
@@ -291,6 +314,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       clientId: string,
       input: BodyInput,
       grantor: Grantor,
+      actor: Actor,
       ifMatch?: string,
     ): Promise<Versioned & { secret?: string }> {
       if (input.errors.length === 0) assertClientIdUnchanged(input.clientId, clientId);
@@ -316,6 +340,14 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
             { ifMatch, resolveNames: false },
           );
           const createdAt = now().toISOString();
+          const [before, after] = [fieldsOf(current), fields] as unknown as Record<string, unknown>[];
+          const change = changeRecord(
+            updateAction(before ?? {}, after ?? {}),
+            accountId,
+            clientId,
+            actor,
+            changedFields(before ?? {}, after ?? {}),
+          );
           try {
             const { client, secret } = await writes.update(
               accountId,
@@ -325,6 +357,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
               catalogue,
               createdAt,
               held,
+              change,
               lease.assertLeft,
             );
             // a switch or an expired secret's revival ended the rotated secret: no grace period left
@@ -343,7 +376,12 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       );
     },
 
-    async remove(accountId: string, clientId: string, ifMatch?: string): Promise<void> {
+    /** Deletes the client: one write first records who deletes it (history.ts), the DELETE's event confirms it. */
+    async remove(accountId: string, clientId: string, actor: Actor, ifMatch?: string): Promise<void> {
+      const recordDelete = (id: string) =>
+        gateway.update(id, {
+          attributes: recordAttribute(changeRecord('deleted', accountId, clientId, actor)),
+        });
       if (ifMatch !== undefined) {
         // The account check and the precondition first, so that a refused delete writes nothing
         // (not even a lock), then again under the client's lock: no update may land between the
@@ -359,18 +397,22 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           async () => {
             const loaded = await directory.load(accountId, clientId);
             checkPrecondition((await read(loaded, await catalogueNames(), true)).client, ifMatch);
+            await recordDelete(loaded.id);
             await gateway.remove(loaded.id);
             directory.forgetRoleScope(loaded.id);
           },
         );
       } else {
-        await directory.withId(accountId, clientId, (id) => gateway.remove(id));
+        await directory.withId(accountId, clientId, async (id) => {
+          await recordDelete(id);
+          await gateway.remove(id);
+        });
       }
       directory.forget(clientId);
     },
 
-    bulkDelete: (accountId: string, clientIds: string[]) =>
-      bulkDelete(gateway, directory, accountId, clientIds),
+    bulkDelete: (accountId: string, clientIds: string[], actor: Actor) =>
+      bulkDelete(gateway, directory, accountId, clientIds, actor),
 
     async revealSecret(accountId: string, clientId: string): Promise<string> {
       if (!options.secretRevealEnabled) {
@@ -385,9 +427,10 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
     regenerateSecret: (
       accountId: string,
       clientId: string,
-      gracePeriodSeconds = 0,
+      gracePeriodSeconds: number,
+      actor: Actor,
       expiresAt?: string | null,
-    ): Promise<Rotation> => secrets.regenerate(accountId, clientId, gracePeriodSeconds, expiresAt),
+    ): Promise<Rotation> => secrets.regenerate(accountId, clientId, gracePeriodSeconds, actor, expiresAt),
     endGracePeriod: secrets.endGracePeriod,
     invalidate: secrets.invalidate,
     /** Platform admins: the secrets of every account that expire within the window, in order of expiry. */
@@ -398,10 +441,28 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
       return { ...own, used: clients.length };
     },
 
-    /** Sets the account's limit and (when given) its maximum secret lifetime; null returns either to the default. */
-    async setLimit(accountId: string, change: LimitChange): Promise<Limit> {
-      const own = await limits.set(accountId, change);
+    /**
+     * Sets the account's limit and (when given) its maximum secret lifetime; null returns either to
+     * the default. Recorded as `actor`'s change in the account's history.
+     */
+    async setLimit(accountId: string, change: LimitChange, actor: Actor): Promise<Limit> {
+      const own = await limits.set(accountId, change, actor);
       return { ...own, used: (await directory.accountClients(accountId)).length };
+    },
+
+    /** The client's changes, newest first (activity/history.ts). */
+    clientHistory: (accountId: string, clientId: string, first: number, max: number): Promise<HistoryPage> =>
+      directory.withId(accountId, clientId, (id) => history.ofClient(accountId, id, first, max)),
+
+    /** The account's changes, deleted clients and limit changes included. */
+    accountHistory: async (accountId: string, first: number, max: number): Promise<HistoryPage> =>
+      history.ofAccount(accountId, await roles.rolePath(limitRole(accountId)), first, max),
+
+    /** Tokens issued and refusals per day (activity/usage.ts), for a client of the account. */
+    async usage(accountId: string, clientId: string, days: number): Promise<Usage> {
+      await usage.assertRange(days);
+      await directory.withId(accountId, clientId, async () => undefined);
+      return usage.of(clientId, days);
     },
 
     scopes: async (): Promise<Scope[]> =>

@@ -3,6 +3,8 @@ import { ProblemError } from '../lib/problem.js';
 /** Who is calling, from a verified bearer token. */
 export interface Caller {
   subject: string;
+  /** The token's preferred_username, when it has one: what a client's history shows (src/api-clients/activity/history.ts). */
+  username?: string;
   /** The client the token was issued to (azp). */
   clientId: string;
   accounts: ReadonlySet<string>;
@@ -23,6 +25,12 @@ const rolesFor: Record<Access, readonly string[]> = {
   write: [ROLES.admin, ROLES.platformAdmin],
   platform: [ROLES.platformAdmin],
 };
+
+/** Who a change is recorded as (a client's history): the person, or the client, that called. */
+export const actorOf = (caller: Caller | undefined): { sub: string; username: string | null } => ({
+  sub: caller?.subject ?? 'unknown',
+  username: caller?.username ?? null,
+});
 
 export const isPlatformAdmin = (caller: Caller): boolean => caller.roles.has(ROLES.platformAdmin);
 

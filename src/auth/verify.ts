@@ -97,6 +97,7 @@ export function createTokenVerifier(config: Config): TokenVerifier {
     }
     const caller: Caller = {
       subject: String(payload.sub),
+      username: typeof payload.preferred_username === 'string' ? payload.preferred_username : undefined,
       clientId: typeof payload.azp === 'string' ? payload.azp : '',
       accounts: new Set(strings(claimAt(payload, config.auth.accountClaim))),
       roles: new Set(strings(claimAt(payload, config.auth.rolesClaim))),

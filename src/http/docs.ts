@@ -3,7 +3,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiClient, ApiClientSummary, ApiClientWithSecret } from '../api-clients/resource/schema.js';
-import { Limit, RotatedSecret, Secret } from '../api-clients/resource/schema-operations.js';
+import {
+  HistoryRow,
+  Limit,
+  RotatedSecret,
+  Secret,
+  Usage,
+} from '../api-clients/resource/schema-operations.js';
 import type { Config } from '../config.js';
 import { Problem } from '../lib/problem.js';
 
@@ -44,6 +50,8 @@ export const docsPlugin = fp(
       Limit,
       Secret,
       RotatedSecret,
+      HistoryRow,
+      Usage,
     ])
       app.addSchema(schema);
     const realmUrl = `${config.keycloak.publicUrl}/realms/${encodeURIComponent(config.keycloak.realm)}`;
@@ -55,6 +63,7 @@ export const docsPlugin = fp(
           { name: 'api-clients', description: "An account's OAuth 2.0 / OIDC clients" },
           { name: 'secrets', description: 'Reveal and regenerate client secrets' },
           { name: 'limits', description: 'Per-account limit of API clients' },
+          { name: 'activity', description: 'Who changed what (history) and how much a client is used' },
           { name: 'scopes', description: 'The catalogue of scopes a client may get' },
           { name: 'operations', description: 'Health, readiness, metrics' },
         ],

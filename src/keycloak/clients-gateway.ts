@@ -1,5 +1,6 @@
 // Every Keycloak admin API call the service makes, one row each, named for metrics. No policy
 // here: locks, limits, the catalogue and ownership are the domain's (src/api-clients/).
+import type AdminEventRepresentation from '@keycloak/keycloak-admin-client/lib/defs/adminEventRepresentation.js';
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
 import type EventRepresentation from '@keycloak/keycloak-admin-client/lib/defs/eventRepresentation.js';
@@ -9,6 +10,7 @@ import type { KeycloakAdmin } from './admin.js';
 import { KeycloakUnavailableError } from './errors.js';
 
 export type {
+  AdminEventRepresentation,
   ClientRepresentation,
   ClientScopeRepresentation,
   EventRepresentation,
@@ -63,14 +65,47 @@ export function createClientsGateway({ call }: KeycloakAdmin) {
     endRotatedSecret: (id: string): Promise<void> =>
       call('clients.end-rotated-secret', (kc) => kc.clients.invalidateSecret({ id })),
     /** The newest events of these types, of one client or (clientId undefined) of the realm; newest first. */
-    findEvents: (query: { clientId?: string; types: EventType[]; max: number; sinceMs?: number }) =>
+    findEvents: (query: {
+      clientId?: string;
+      types: EventType[];
+      max: number;
+      first?: number;
+      sinceMs?: number;
+      untilMs?: number;
+    }) =>
       call(query.clientId ? 'events.find-by-client' : 'events.find-recent', (kc) =>
         kc.realms.findEvents({
           realm: kc.realmName,
           ...(query.clientId ? { client: query.clientId } : {}),
           type: query.types,
           max: query.max,
+          ...(query.first ? { first: query.first } : {}),
           ...(query.sinceMs !== undefined ? { dateFrom: String(query.sinceMs) } : {}),
+          ...(query.untilMs !== undefined ? { dateTo: String(query.untilMs) } : {}),
+        }),
+      ),
+    /** The realm's login-event settings (eventsExpiration: how long Keycloak keeps them). */
+    eventsConfig: () => call('events.config', (kc) => kc.realms.getConfigEvents({ realm: kc.realmName })),
+    /**
+     * Admin events, newest first, of a resource path (exact, or ending in *) or resource types, of
+     * these operation types (each list sent as repeated parameters, as Keycloak reads them).
+     */
+    findAdminEvents: (query: {
+      resourcePath?: string;
+      resourceTypes?: string[];
+      operationTypes: string[];
+      first: number;
+      max: number;
+    }): Promise<AdminEventRepresentation[]> =>
+      call(query.resourcePath ? 'admin-events.find-by-path' : 'admin-events.find-by-type', (kc) =>
+        kc.realms.findAdminEvents({
+          realm: kc.realmName,
+          ...(query.resourcePath ? { resourcePath: query.resourcePath } : {}),
+          // the admin client types these as one string; an array is sent as repeated parameters
+          ...(query.resourceTypes ? { resourceTypes: query.resourceTypes as unknown as string } : {}),
+          operationTypes: query.operationTypes as unknown as string,
+          first: query.first,
+          max: query.max,
         }),
       ),
     addDefaultScope: (id: string, clientScopeId: string): Promise<void> =>

@@ -234,6 +234,36 @@ describe('the console in a browser', () => {
     await shot('credential');
   });
 
+  it("opens the client's activity: a chart of tokens and refusals per day, and alice's changes", async () => {
+    expect((await clientCredentialsToken(clientId, 'not-the-secret')).status).toBe(401);
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await visible(page.getByRole('heading', { name: `Activity of ${clientId}`, level: 1 }));
+    // a picture with a title and a description, not a table: 1 token with the first secret, 2 after the regenerate
+    const chart = page.getByRole('img', { name: /Tokens issued and refused authentications per day/ });
+    await visible(chart);
+    await textOf(page.locator('#usage-desc')).toContain(
+      '3 tokens issued and 1 refused authentications over 14 days',
+    );
+    expect(await page.locator('svg[role="img"] rect.bar-tokens').count()).toBe(14);
+    await textOf(page.locator('#last-failure')).toContain('invalid_client_credentials');
+    const history = page.locator('ol.history');
+    await textOf(history).toContain('Secret regenerated');
+    await textOf(history).toContain('Created');
+    expect(await history.locator('li').first().textContent()).toContain('by alice');
+    expect(await unnamedControls()).toEqual([]);
+    await shot('activity');
+
+    // the account's history, from the list
+    await page.getByRole('link', { name: `‹ ${clientId}` }).click();
+    await page.getByRole('link', { name: '‹ API Clients' }).click();
+    await page.getByRole('link', { name: 'Account history' }).click();
+    await visible(page.getByRole('heading', { name: 'History of acme', level: 1 }));
+    await textOf(page.locator('ol.history')).toContain(`Created · ${clientId} by alice`);
+    await page.getByRole('link', { name: '‹ API Clients' }).click();
+    await page.getByRole('link', { name: clientId }).click();
+    await visible(page.getByRole('heading', { name: 'Nightly export' }));
+  });
+
   it("shows the API's errors next to the fields they name, and changes nothing", async () => {
     await page.getByRole('checkbox', { name: 'WebApp' }).check();
     await page.getByLabel('Valid redirect URIs').fill('https://app.example.com/callback#token');

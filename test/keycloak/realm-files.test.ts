@@ -28,7 +28,10 @@ describe('the realm files', () => {
     expect(setup.clients.filter((client) => client.directAccessGrantsEnabled === true)).toEqual([]);
     expect(Object.keys(setup).sort()).toEqual(
       [
+        'adminEventsDetailsEnabled',
+        'adminEventsEnabled',
         'adminPermissions',
+        'attributes',
         'authenticationFlows',
         'authenticatorConfig',
         'browserFlow',

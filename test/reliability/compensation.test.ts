@@ -2,10 +2,17 @@
 // them fails, what was done is undone and the caller gets an error. Each case fails exactly one
 // call through the fault proxy, then looks at Keycloak directly (never through the proxy).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHANGE_ATTRIBUTE } from '../../src/api-clients/activity/history.js';
 import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
 import type { FaultRule } from '../support/fault-proxy.js';
 import { scriptClient } from '../support/fixtures.js';
-import { keycloakAccountClientIds, keycloakClient, keycloakUrl, userToken } from '../support/keycloak.js';
+import {
+  type KeycloakClient,
+  keycloakAccountClientIds,
+  keycloakClient,
+  keycloakUrl,
+  userToken,
+} from '../support/keycloak.js';
 import {
   clientExists,
   configVia,
@@ -17,6 +24,23 @@ import {
   startLossyProxy,
   startProxiedApp,
 } from './support.js';
+
+/**
+ * The client as Keycloak holds it, less the record of its last change (activity/history.ts): an undo
+ * and a delete that Keycloak refused write one; what matters here is the client's configuration.
+ * The history checks below show that neither counts as a change.
+ */
+async function configuration(clientId: string): Promise<KeycloakClient | undefined> {
+  const rep = await keycloakClient(clientId);
+  if (!rep?.attributes) return rep;
+  const { [CHANGE_ATTRIBUTE]: _record, ...attributes } = rep.attributes;
+  return { ...rep, attributes };
+}
+
+const actions = async (url: string): Promise<string[]> =>
+  ((await env.t.call<{ items: { action: string }[] }>('GET', url, { token })).body.items ?? []).map(
+    (row) => row.action,
+  );
 
 let env: ProxiedApp;
 let token: string;
@@ -268,7 +292,7 @@ describe('update: one failing Keycloak call leaves the client exactly as before'
     it(name, async () => {
       const account = uniqueAccount('upd');
       const clientId = await fullClient(account);
-      const before = await keycloakClient(clientId);
+      const before = await configuration(clientId);
       expect(before?.defaultClientScopes).toContain('datahub-api');
       const got = await env.t.call('GET', clientUrl(account, clientId), { token });
       expect(got.status).toBe(200);
@@ -292,7 +316,9 @@ describe('update: one failing Keycloak call leaves the client exactly as before'
       expectKeycloakUnavailable(answer, name);
 
       // Keycloak holds exactly what it held before: the whole representation, scopes included
-      expect(await keycloakClient(clientId)).toEqual(before);
+      expect(await configuration(clientId)).toEqual(before);
+      // the undone update is no change in the client's history
+      expect(await actions(`${clientUrl(account, clientId)}/history`)).toEqual(['created']);
       // and the caller sees the same resource and ETag as before
       const after = await env.t.call('GET', clientUrl(account, clientId), { token });
       expect(after.body).toEqual(got.body);
@@ -309,6 +335,7 @@ describe('update: one failing Keycloak call leaves the client exactly as before'
       expect(changed?.defaultClientScopes).toContain('push-data');
       expect(changed?.defaultClientScopes).not.toContain('datahub-api');
       expect(changed?.name).toBe('After');
+      expect(await actions(`${clientUrl(account, clientId)}/history`)).toEqual(['updated', 'created']);
     });
   }
 });
@@ -322,19 +349,22 @@ describe('delete: a failing DELETE leaves the client, and a retry deletes it', (
       const account = uniqueAccount('del');
       const clientId = `${account}_gone`;
       expect((await create(account, 'gone')).status).toBe(201);
-      const before = await keycloakClient(clientId);
+      const before = await configuration(clientId);
 
       const handle = env.proxy.failNext(rule);
       const answer = await env.t.call('DELETE', clientUrl(account, clientId), { token });
       expect(handle.hits).toBe(1);
       expectKeycloakUnavailable(answer, 'delete');
-      expect(await keycloakClient(clientId)).toEqual(before);
+      expect(await configuration(clientId)).toEqual(before);
       expect(await used(account)).toBe(1);
+      // a delete Keycloak did not do is no delete in the account's history
+      expect(await actions(`/v1/accounts/${account}/history`)).toEqual(['created']);
 
       const retried = await env.t.call('DELETE', clientUrl(account, clientId), { token });
       expect(retried.status).toBe(204);
       expect(await clientExists(clientId)).toBe(false);
       expect(await used(account)).toBe(0);
+      expect(await actions(`/v1/accounts/${account}/history`)).toEqual(['deleted', 'created']);
     });
   }
 });

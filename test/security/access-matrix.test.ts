@@ -75,6 +75,9 @@ const ROUTES = [
   'putLimits',
   'scopes',
   'roles',
+  'clientHistory',
+  'accountHistory',
+  'usage',
   'expiring',
 ] as const;
 type RouteName = (typeof ROUTES)[number];
@@ -88,13 +91,13 @@ const row = (...statuses: number[]): Row => {
 // What the contract (SPEC §3, §5) says each kind of caller gets from each route.
 // biome-ignore format: a table
 const [UNAUTHENTICATED, VIEWER, ADMIN, PLATFORM, OTHER_ACCOUNT, API_CLIENT] = [
-  //   list create get  put  patch delete bulk reveal regen inval endGrace limits putLimits scopes roles expiring
-  row(401, 401,  401, 401, 401,  401,   401, 401,   401,  401,  401,     401,   401,      401,   401,  401), // no valid token
-  row(200, 403,  200, 403, 403,  403,   403, 403,   403,  403,  403,     200,   403,      200,   200,  403), // api-clients-viewer
-  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,  204,     200,   403,      200,   200,  403), // api-clients-admin
-  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,  204,     200,   200,      200,   200,  200), // platform-admin
-  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,  403,     403,   403,      200,   200,  403), // any role, other account
-  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,  403,     403,   403,      403,   403,  403), // a managed API client
+  //   list create get  put  patch delete bulk reveal regen inval endGrace limits putLimits scopes roles history accHistory  usage expiring
+  row(401, 401,  401, 401, 401,  401,   401, 401,   401,  401,  401,     401,   401,      401,   401,  401,    401,       401,  401), // no valid token
+  row(200, 403,  200, 403, 403,  403,   403, 403,   403,  403,  403,     200,   403,      200,   200,  200,    200,       200,  403), // api-clients-viewer
+  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,  204,     200,   403,      200,   200,  200,    200,       200,  403), // api-clients-admin
+  row(200, 201,  200, 200, 200,  204,   200, 200,   200,  200,  204,     200,   200,      200,   200,  200,    200,       200,  200), // platform-admin
+  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,  403,     403,   403,      200,   200,  403,    403,       403,  403), // any role, other account
+  row(403, 403,  403, 403, 403,  403,   403, 403,   403,  403,  403,     403,   403,      403,   403,  403,    403,       403,  403), // a managed API client
 ] as const;
 
 /** How a caller presents itself: the Authorization header it sends, if any. */
@@ -496,6 +499,42 @@ const ROUTE_CASES: Record<RouteName, RouteCase> = {
       verify: async (answer) => {
         const names = (answer.body as { items: { name: string }[] }).items.map((role) => role.name);
         expect(names).toEqual(expect.arrayContaining(['insights-viewer', 'insights-editor']));
+      },
+    }),
+  },
+  clientHistory: {
+    route: 'GET /v1/accounts/:accountId/api-clients/:clientId/history',
+    changes: false,
+    attempt: async (account) => ({
+      method: 'GET',
+      url: `${fixtureUrl(account)}/history`,
+      verify: async (answer) => {
+        const rows = (answer.body as { items: { clientId: string }[] }).items;
+        expect(rows.length).toBeGreaterThan(0);
+        for (const row of rows) expect(row.clientId).toBe(fixtureOf(account));
+      },
+    }),
+  },
+  accountHistory: {
+    route: 'GET /v1/accounts/:accountId/history',
+    changes: false,
+    attempt: async (account) => ({
+      method: 'GET',
+      url: `/v1/accounts/${account}/history`,
+      verify: async (answer) => {
+        for (const row of (answer.body as { items: { clientId: string | null }[] }).items)
+          if (row.clientId !== null) expect(row.clientId.startsWith(`${account}_`)).toBe(true);
+      },
+    }),
+  },
+  usage: {
+    route: 'GET /v1/accounts/:accountId/api-clients/:clientId/usage',
+    changes: false,
+    attempt: async (account) => ({
+      method: 'GET',
+      url: `${fixtureUrl(account)}/usage?days=2`,
+      verify: async (answer) => {
+        expect((answer.body as { days: unknown[] }).days).toHaveLength(2);
       },
     }),
   },

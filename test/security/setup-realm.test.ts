@@ -297,12 +297,14 @@ describe('npm run setup-realm on a realm it did not create', () => {
       Object.fromEntries(
         Object.entries(rep ?? {}).filter(
           ([key]) =>
-            !/^(enabledEventTypes|eventsExpiration|clientPolicies|clientProfiles|adminPermissionsEnabled|adminPermissionsClient|browserFlow)$/.test(
+            !/^(enabledEventTypes|eventsExpiration|adminEventsEnabled|adminEventsDetailsEnabled|clientPolicies|clientProfiles|adminPermissionsEnabled|adminPermissionsClient|browserFlow)$/.test(
               key,
             ),
         ),
       );
-    expect(rest(afterFirst.realm)).toEqual(rest(before.realm));
+    // of the realm's attributes, only the admin events' retention
+    const { adminEventsExpiration: _kept, ...attributes } = afterFirst.realm?.attributes ?? {};
+    expect(rest({ ...afterFirst.realm, attributes } as Snapshot['realm'])).toEqual(rest(before.realm));
   });
 
   it("lets the service's account map exactly the catalogue roles (admin permissions v2)", async () => {
@@ -334,7 +336,13 @@ describe('npm run setup-realm on a realm it did not create', () => {
       eventsExpiration: OPERATOR_RETENTION,
       enabledEventTypes: expect.arrayContaining(['LOGIN', 'CLIENT_LOGIN', 'CODE_TO_TOKEN']),
     });
-    expect(afterFirst.events.enabledEventTypes).toHaveLength(3);
+    expect(afterFirst.events.enabledEventTypes).toEqual(
+      expect.arrayContaining(['LOGIN', 'CLIENT_LOGIN', 'CODE_TO_TOKEN', 'CLIENT_LOGIN_ERROR']),
+    );
+    expect(afterFirst.events.enabledEventTypes).toHaveLength(4);
+    // admin events (a client's history) with their representation, kept 90 days
+    expect(afterFirst.events).toMatchObject({ adminEventsEnabled: true, adminEventsDetailsEnabled: true });
+    expect(afterFirst.realm?.attributes?.adminEventsExpiration).toBe('7776000');
     expect(afterFirst.events.eventsListeners).toEqual(before.events.eventsListeners);
     const names = (list: { name?: string }[]) => list.map((item) => item.name).sort();
     expect(names(afterFirst.clientProfiles)).toEqual(['api-clients-secret-rotation', 'operator-pkce']);

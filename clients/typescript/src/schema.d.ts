@@ -219,6 +219,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{accountId}/api-clients/{clientId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The client's changes, newest first
+         * @description From Keycloak's admin events (kept as long as the realm's adminEventsExpiration): each change the service made carries who called it. Rows hold field names, never values or secrets.
+         */
+        get: operations["getApiClientHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{accountId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's changes, deleted clients and limit changes included, newest first
+         * @description From Keycloak's admin events (kept as long as the realm's adminEventsExpiration): each change the service made carries who called it. Rows hold field names, never values or secrets. Keycloak cannot filter admin events by account: the service reads the realm's client events newest first, at most a bounded number per request (`truncated` says when it stopped there).
+         */
+        get: operations["getAccountHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{accountId}/api-clients/{clientId}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tokens issued and refused client authentications per day
+         * @description From Keycloak's login events (CLIENT_LOGIN, CODE_TO_TOKEN, CLIENT_LOGIN_ERROR), as far as their retention reaches; a longer `days` is refused (400). At most `countedUpTo` events are counted per answer (`truncated`); an answer is kept briefly by the service.
+         */
+        get: operations["getApiClientUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/scopes": {
         parameters: {
             query?: never;
@@ -439,6 +499,51 @@ export interface components {
             previousSecretExpiresAt: string | null;
             /** @description when Keycloak stops accepting the new secret; null: never */
             expiresAt: string | null;
+        };
+        HistoryRow: {
+            /**
+             * Format: date-time
+             * @description When Keycloak recorded the change (its admin event's time)
+             */
+            at: string;
+            /** @description What was done */
+            action: "created" | "updated" | "secret-regenerated" | "grace-period-ended" | "invalidated" | "credential-switched" | "deleted" | "limit-changed";
+            /** @description Who called the service (not the service's own Keycloak account) */
+            actor: {
+                /** @description The caller's token subject */
+                sub: string;
+                /** @description The caller's preferred_username, when its token has one */
+                username: string | null;
+            };
+            /** @description For updated and credential-switched: the names of the resource fields that changed (never a value) */
+            changed: string[];
+            /** @description The client; null on limit-changed */
+            clientId: string | null;
+        };
+        Usage: {
+            /** @description One per day of the range, oldest first, today (UTC) last */
+            days: {
+                /**
+                 * Format: date
+                 * @description A UTC day
+                 */
+                date: string;
+                tokensIssued: number;
+                failedAuthentications: number;
+            }[];
+            lastFailure: {
+                /** Format: date-time */
+                at: string;
+                /** @description Keycloak's error, e.g. invalid_client_credentials */
+                reason: string;
+                ipAddress: string | null;
+            } | null;
+            /** @description More login events fell in the range than the service counts per answer: only the newest were */
+            truncated: boolean;
+            /** @description The most login events one answer counts */
+            countedUpTo: number;
+            /** @description When truncated: the oldest event counted; the days before it are incomplete */
+            countedFrom: string | null;
         };
     };
     responses: never;
@@ -2644,6 +2749,358 @@ export interface operations {
             };
             /** @description unsupported-media-type */
             415: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate-limited, with Retry-After */
+            429: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal-error */
+            500: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description keycloak-unavailable (with Retry-After) or overloaded */
+            503: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApiClientHistory: {
+        parameters: {
+            query?: {
+                /** @description rows to skip */
+                first?: number;
+                /** @description rows to answer */
+                max?: number;
+            };
+            header?: never;
+            path: {
+                /** @example acme */
+                accountId: string;
+                /**
+                 * @description `{accountId}_` followed by one or more of `[A-Za-z0-9._-]`
+                 * @example acme_reporting-job
+                 */
+                clientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rows */
+            200: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["HistoryRow"][];
+                        first: number;
+                        max: number;
+                        /** @description Rows follow this page */
+                        hasMore: boolean;
+                        /** @description The service stopped at its bound of Keycloak admin events read per request: older rows may exist that this page does not reach */
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description Bad request: validation-failed or client-id-immutable */
+            400: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized: no bearer token, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description The bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden: the token may not act on this account or route */
+            403: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not-found */
+            404: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate-limited, with Retry-After */
+            429: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal-error */
+            500: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description keycloak-unavailable (with Retry-After) or overloaded */
+            503: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAccountHistory: {
+        parameters: {
+            query?: {
+                /** @description rows to skip */
+                first?: number;
+                /** @description rows to answer */
+                max?: number;
+            };
+            header?: never;
+            path: {
+                /** @example acme */
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rows */
+            200: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["HistoryRow"][];
+                        first: number;
+                        max: number;
+                        /** @description Rows follow this page */
+                        hasMore: boolean;
+                        /** @description The service stopped at its bound of Keycloak admin events read per request: older rows may exist that this page does not reach */
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description Bad request: validation-failed or client-id-immutable */
+            400: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized: no bearer token, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description The bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden: the token may not act on this account or route */
+            403: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate-limited, with Retry-After */
+            429: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description internal-error */
+            500: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description keycloak-unavailable (with Retry-After) or overloaded */
+            503: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApiClientUsage: {
+        parameters: {
+            query?: {
+                /** @description How many days back, today included; at most the realm's login-event retention in days */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                /** @example acme */
+                accountId: string;
+                /**
+                 * @description `{accountId}_` followed by one or more of `[A-Za-z0-9._-]`
+                 * @example acme_reporting-job
+                 */
+                clientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Use per day */
+            200: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description Bad request: validation-failed or client-id-immutable */
+            400: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unauthorized: no bearer token, or not a valid one */
+            401: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    /** @description The bearer challenge (RFC 6750) */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description forbidden: the token may not act on this account or route */
+            403: {
+                headers: {
+                    /** @description The request id, also the `instance` of a problem */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not-found */
+            404: {
                 headers: {
                     /** @description The request id, also the `instance` of a problem */
                     "x-request-id"?: string;

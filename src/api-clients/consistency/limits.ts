@@ -3,11 +3,15 @@
 // Keycloak as attributes (maxApiClients, maxSecretLifetimeDays) of one client role
 // `limit.<account>` of the service's own client: one read, kept per replica, serves both a
 // create's rules (the lifetime) and its limit check.
-import { isConflict, isNotFound } from '../../keycloak/errors.js';
+// Each change writes the role with a change record (activity/history.ts): the role's admin events
+// are the account's limit history. An account back to both defaults keeps the role with no limit
+// of its own (a delete's admin event could not carry who did it).
+import { isConflict } from '../../keycloak/errors.js';
 import { createTtlCache } from '../../lib/cache.js';
+import { type Actor, CHANGE_ATTRIBUTE, changeRecord } from '../activity/history.js';
 import type { ServiceClientRoles } from './service-client.js';
 
-const limitRole = (accountId: string) => `limit.${accountId}`;
+export const limitRole = (accountId: string) => `limit.${accountId}`;
 
 export interface LimitOptions {
   defaultMaxApiClients: number;
@@ -77,29 +81,25 @@ export function createLimits(roles: ServiceClientRoles, options: LimitOptions) {
     },
 
     /**
-     * Applies a change over what Keycloak holds now. The role goes when the account keeps no
-     * limit of its own. Platform admins change limits rarely: two changes of one account at the
-     * same moment on two replicas may keep only the later one's attributes.
+     * Applies a change over what Keycloak holds now, recorded as `actor`'s change (the names of
+     * the limits it sets). Platform admins change limits rarely: two changes of one account at
+     * the same moment on two replicas may keep only the later one's attributes.
      */
-    async set(accountId: string, change: LimitsChange): Promise<AccountLimits> {
+    async set(accountId: string, change: LimitsChange, actor: Actor): Promise<AccountLimits> {
       cache.delete(accountId);
       try {
         const name = limitRole(accountId);
         const own = { ...(await readOwn(accountId)) };
-        for (const key of ['maxApiClients', 'maxSecretLifetimeDays'] as const) {
+        const names = (['maxApiClients', 'maxSecretLifetimeDays'] as const).filter(
+          (key) => change[key] !== undefined,
+        );
+        for (const key of names) {
           const value = change[key];
           if (value === null) delete own[key];
           else if (value !== undefined) own[key] = [String(value)];
         }
-        const kept = Object.keys(own).filter(
-          (key) => ownValue(own, key as keyof AccountLimits) !== undefined,
-        );
-        if (kept.length === 0) {
-          await roles.delete('limits.delete', name).catch((error) => {
-            if (!isNotFound(error)) throw error;
-          });
-          return { ...defaults };
-        }
+        const record = changeRecord('limit-changed', accountId, null, actor, [...names]);
+        own[CHANGE_ATTRIBUTE] = [JSON.stringify(record)];
         const role = {
           name,
           description: `API Clients service: limits of account ${accountId}`,

@@ -16,6 +16,8 @@ export function createServiceClientRoles(gateway: ClientsGateway, serviceClientI
   });
   const id = () => uuid.get('id');
   return {
+    /** The resource path of one of its roles in Keycloak's admin events. */
+    rolePath: async (name: string) => `clients/${await id()}/roles/${name}`,
     find: async (operation: string, name: string) => gateway.findRole(operation, await id(), name),
     create: async (operation: string, role: RoleRepresentation) =>
       gateway.createRole(operation, await id(), role),

@@ -12,6 +12,7 @@ import { keycloakUnavailable } from '../../lib/problem.js';
 import { type Catalogue, scopeIdOf } from '../access/catalogue.js';
 import type { Loaded } from '../access/directory.js';
 import { createRoleAssignment, type UndoSteps } from '../access/role-assignment.js';
+import { type ChangeRecord, recordAttribute, undoRecord } from '../activity/history.js';
 import { clientIdTaken } from '../errors.js';
 import {
   type ClientRepresentation,
@@ -141,6 +142,8 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       catalogue: Catalogue,
       createdAtIfMissing: string,
       heldRoles: readonly RoleRepresentation[],
+      /** Who changed what (activity/history.ts): written with the representation, and again, undone, by an undo. */
+      record: ChangeRecord,
       /**
        * Called before each write and each undo write; throws to stop (the lock's lease ran out): what
        * was written is undone while the lease lasts, and nothing is written after it.
@@ -148,7 +151,8 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
       beforeWrite: (what: string) => void = () => {},
     ): Promise<{ client: ApiClientConfig; secret?: string }> {
       const createdAt = before.createdAt ?? createdAtIfMissing;
-      const rep = toClientRepresentation(before.clientId, accountId, createdAt, fields);
+      const written = toClientRepresentation(before.clientId, accountId, createdAt, fields);
+      const rep = { ...written, attributes: { ...written.attributes, ...recordAttribute(record) } };
       const toAdd = fields.scopes.filter((scope) => !before.scopes.includes(scope));
       const toRemove = before.scopes.filter((scope) => !fields.scopes.includes(scope));
       const scopeId = (name: string) => scopeIdOf(catalogue, name);
@@ -198,10 +202,11 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
             await gateway.removeDefaultScope(loaded.id, scopeId(scope));
           }
           beforeWrite(`putting ${before.clientId} back`);
-          await gateway.update(
-            loaded.id,
-            toClientRepresentation(before.clientId, accountId, createdAt, fieldsOf(before)),
-          );
+          const previous = toClientRepresentation(before.clientId, accountId, createdAt, fieldsOf(before));
+          await gateway.update(loaded.id, {
+            ...previous,
+            attributes: { ...previous.attributes, ...recordAttribute(undoRecord(record)) },
+          });
         } catch (undoError) {
           if (undoError instanceof LeaseExpiredError) {
             throw keycloakUnavailable(

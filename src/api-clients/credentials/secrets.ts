@@ -25,10 +25,15 @@
 // Each regenerate resets the new secret's expiry (Keycloak's doing, resource/secret-expiry.ts): the
 // service writes the one it wants right after, in the same write as the grace period's end.
 // A client whose credential is not a secret has none of these operations (credential-not-secret).
+//
+// Each operation records who asked for it (activity/history.ts) in a write it makes anyway (the
+// new secret's expiry, the grace period's end, notBefore); ending a grace period makes one write
+// more, since Keycloak's DELETE of the rotated secret carries no client representation.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientsGateway } from '../../keycloak/clients-gateway.js';
 import { ProblemError } from '../../lib/problem.js';
 import type { Directory, Loaded } from '../access/directory.js';
+import { type Actor, changeRecord, recordAttribute } from '../activity/history.js';
 import { AUTHENTICATOR, SECRET_ROTATION_ATTRIBUTE } from '../resource/mapping.js';
 import {
   type ExpiryPolicy,
@@ -100,16 +105,21 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
     return loaded;
   }
 
+  /** The change record as the attribute a write carries. */
+  const recorded = (...change: Parameters<typeof changeRecord>) => recordAttribute(changeRecord(...change));
+
   return {
     /**
      * A new secret expiring at `expiresAt` (none given: now + the account's maximum, or never);
      * the previous one accepted `gracePeriodSeconds` longer (0: refused at once). A refused
      * request (an expiry in the past or beyond the maximum, a key-pair client) writes nothing.
+     * Recorded as `actor`'s change.
      */
     async regenerate(
       accountId: string,
       clientId: string,
       gracePeriodSeconds: number,
+      actor: Actor,
       requestedExpiresAt?: string | null,
     ): Promise<Rotation> {
       const loaded = await directory.load(accountId, clientId);
@@ -129,7 +139,11 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
         : (expiresAtOfPolicy(policy) ?? null);
       const { id } = await cover(loaded);
       const secret = await gateway.regenerateSecret(id);
-      const expiry = expiryAttributes(expiresAt);
+      // the write of the new secret's expiry also records who regenerated
+      const expiry = {
+        ...expiryAttributes(expiresAt),
+        ...recorded('secret-regenerated', accountId, clientId, actor),
+      };
       if (gracePeriodSeconds === 0) {
         await gateway.endRotatedSecret(id);
         await gateway.update(id, { attributes: expiry });
@@ -154,10 +168,13 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
     },
 
     /** Keycloak refuses the rotated-out secret from now on (also fine when there is none). */
-    async endGracePeriod(accountId: string, clientId: string): Promise<void> {
+    async endGracePeriod(accountId: string, clientId: string, actor: Actor): Promise<void> {
       const loaded = await directory.load(accountId, clientId);
       assertSecretCredential(loaded, clientId);
       await gateway.endRotatedSecret(loaded.id);
+      await gateway.update(loaded.id, {
+        attributes: recorded('grace-period-ended', accountId, clientId, actor),
+      });
     },
 
     /**
@@ -165,7 +182,7 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
      * is set to the next whole second, and the answer waits for that second to begin, so that a
      * token asked for with the new secret after the answer is valid and none from before is.
      */
-    async invalidate(accountId: string, clientId: string): Promise<string> {
+    async invalidate(accountId: string, clientId: string, actor: Actor): Promise<string> {
       const loaded = await directory.load(accountId, clientId);
       assertSecretCredential(loaded, clientId);
       // the new secret keeps the expiry the old one had (a new secret is no reason to live longer);
@@ -183,7 +200,11 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
           attributes: expiryAttributes(expiresAt),
         });
         const notBefore = epochSeconds(options.now()) + 1;
-        await gateway.update(id, { notBefore });
+        // the notBefore write also records who invalidated
+        await gateway.update(id, {
+          notBefore,
+          attributes: recorded('invalidated', accountId, clientId, actor),
+        });
         const wait = notBefore * 1000 - options.now().getTime();
         if (wait > 0) await sleep(wait);
         return secret;

@@ -178,3 +178,109 @@ export const Role = Type.Object({
 });
 export const RoleList = Type.Object({ items: Type.Array(Role) });
 export type Role = Static<typeof Role>;
+
+/** History (activity/history.ts): one row per change, newest first. */
+export const HistoryRow = Type.Object(
+  {
+    at: Type.String({
+      format: 'date-time',
+      description: "When Keycloak recorded the change (its admin event's time)",
+    }),
+    action: Type.Union(
+      [
+        Type.Literal('created'),
+        Type.Literal('updated'),
+        Type.Literal('secret-regenerated'),
+        Type.Literal('grace-period-ended'),
+        Type.Literal('invalidated'),
+        Type.Literal('credential-switched'),
+        Type.Literal('deleted'),
+        Type.Literal('limit-changed'),
+      ],
+      { description: 'What was done' },
+    ),
+    actor: Type.Object(
+      {
+        sub: Type.String({ description: "The caller's token subject" }),
+        username: Type.Union([Type.String(), Type.Null()], {
+          description: "The caller's preferred_username, when its token has one",
+        }),
+      },
+      { description: "Who called the service (not the service's own Keycloak account)" },
+    ),
+    changed: Type.Array(Type.String(), {
+      description:
+        'For updated and credential-switched: the names of the resource fields that changed (never a value)',
+    }),
+    clientId: Type.Union([Type.String(), Type.Null()], { description: 'The client; null on limit-changed' }),
+  },
+  { $id: 'HistoryRow' },
+);
+
+export const HistoryPage = Type.Object({
+  items: Type.Array(Type.Ref('HistoryRow')),
+  first: Type.Integer({ minimum: 0 }),
+  max: Type.Integer({ minimum: 1 }),
+  hasMore: Type.Boolean({ description: 'Rows follow this page' }),
+  truncated: Type.Boolean({
+    description:
+      'The service stopped at its bound of Keycloak admin events read per request: older rows may exist that this page does not reach',
+  }),
+});
+
+export const HistoryQuery = Type.Object(
+  {
+    first: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 10_000, default: 0, description: 'rows to skip' }),
+    ),
+    max: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'rows to answer' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Usage (activity/usage.ts): tokens issued and refusals per day, from Keycloak's login events. */
+export const Usage = Type.Object(
+  {
+    days: Type.Array(
+      Type.Object({
+        date: Type.String({ format: 'date', description: 'A UTC day' }),
+        tokensIssued: Type.Integer({ minimum: 0 }),
+        failedAuthentications: Type.Integer({ minimum: 0 }),
+      }),
+      { description: 'One per day of the range, oldest first, today (UTC) last' },
+    ),
+    lastFailure: Type.Union([
+      Type.Object({
+        at: Type.String({ format: 'date-time' }),
+        reason: Type.String({ description: "Keycloak's error, e.g. invalid_client_credentials" }),
+        ipAddress: Type.Union([Type.String(), Type.Null()]),
+      }),
+      Type.Null(),
+    ]),
+    truncated: Type.Boolean({
+      description:
+        'More login events fell in the range than the service counts per answer: only the newest were',
+    }),
+    countedUpTo: Type.Integer({ minimum: 1, description: 'The most login events one answer counts' }),
+    countedFrom: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'When truncated: the oldest event counted; the days before it are incomplete',
+    }),
+  },
+  { $id: 'Usage' },
+);
+
+export const UsageQuery = Type.Object(
+  {
+    days: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 3650,
+        default: 14,
+        description: "How many days back, today included; at most the realm's login-event retention in days",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -15,7 +15,7 @@ import {
   BulkDeleteResult,
   ListQuery,
 } from '../../api-clients/resource/schema-operations.js';
-import { grantorOf } from '../../auth/caller.js';
+import { actorOf, grantorOf } from '../../auth/caller.js';
 import { callerSecurity as security } from '../../http/docs.js';
 import { type AjvError, fieldErrors } from '../../http/errors.js';
 import { problems, success } from '../../http/responses.js';
@@ -110,7 +110,12 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { accountId } = request.params;
-      const created = await service.create(accountId, bodyInput(request), grantorOf(request.caller));
+      const created = await service.create(
+        accountId,
+        bodyInput(request),
+        grantorOf(request.caller),
+        actorOf(request.caller),
+      );
       reply
         .code(201)
         .header('location', clientPath(accountId, created.client.clientId))
@@ -156,6 +161,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       clientId,
       bodyInput(request),
       grantorOf(request.caller),
+      actorOf(request.caller),
       request.headers['if-match'],
     );
     if (updated.secret === undefined) return reply.header('etag', updated.etag).send(updated.client);
@@ -247,7 +253,12 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await service.remove(request.params.accountId, request.params.clientId, request.headers['if-match']);
+      await service.remove(
+        request.params.accountId,
+        request.params.clientId,
+        actorOf(request.caller),
+        request.headers['if-match'],
+      );
       return reply.code(204).send(null);
     },
   );
@@ -267,6 +278,7 @@ export const apiClientRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: success(BulkDeleteResult, 'One result per id') },
       },
     },
-    async (request) => service.bulkDelete(request.params.accountId, request.body.clientIds),
+    async (request) =>
+      service.bulkDelete(request.params.accountId, request.body.clientIds, actorOf(request.caller)),
   );
 };

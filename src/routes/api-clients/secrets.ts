@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { ClientParams } from '../../api-clients/resource/schema.js';
 import { RegenerateRequest } from '../../api-clients/resource/schema-operations.js';
+import { actorOf } from '../../auth/caller.js';
 import { callerSecurity as security } from '../../http/docs.js';
 import { problems, success } from '../../http/responses.js';
 
@@ -80,7 +81,13 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
       const grace = request.body?.gracePeriodSeconds ?? 0;
       return noStore(
         reply,
-        await service.regenerateSecret(accountId, clientId, grace, request.body?.expiresAt),
+        await service.regenerateSecret(
+          accountId,
+          clientId,
+          grace,
+          actorOf(request.caller),
+          request.body?.expiresAt,
+        ),
       );
     },
   );
@@ -104,7 +111,11 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      await service.endGracePeriod(request.params.accountId, request.params.clientId);
+      await service.endGracePeriod(
+        request.params.accountId,
+        request.params.clientId,
+        actorOf(request.caller),
+      );
       return reply.code(204).send(null);
     },
   );
@@ -131,6 +142,12 @@ export const secretRoutes: FastifyPluginAsyncTypebox<SecretRoutesOptions> = asyn
       },
     },
     async (request, reply) =>
-      noStore(reply, { secret: await service.invalidate(request.params.accountId, request.params.clientId) }),
+      noStore(reply, {
+        secret: await service.invalidate(
+          request.params.accountId,
+          request.params.clientId,
+          actorOf(request.caller),
+        ),
+      }),
   );
 };

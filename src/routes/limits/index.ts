@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AccountParams } from '../../api-clients/resource/schema.js';
 import { LimitUpdate } from '../../api-clients/resource/schema-operations.js';
+import { actorOf } from '../../auth/caller.js';
 import { callerSecurity as security } from '../../http/docs.js';
 import { success } from '../../http/responses.js';
 
@@ -40,6 +41,7 @@ export const limitRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: success(Type.Ref('Limit'), 'The limit now in force') },
       },
     },
-    async (request) => app.apiClients.setLimit(request.params.accountId, request.body),
+    async (request) =>
+      app.apiClients.setLimit(request.params.accountId, request.body, actorOf(request.caller)),
   );
 };
