@@ -162,6 +162,8 @@ describe('create: one failing Keycloak call leaves nothing behind', () => {
       // well under the 15 s a create waits for a lock left behind (a busy machine may take seconds)
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(await keycloakAccountClientIds(account)).toEqual([`${account}_new`]);
+      // the create taken back is not one of the account's changes: only the one that succeeded
+      expect(await actions(`/v1/accounts/${account}/history`)).toEqual(['created']);
     });
   }
 

@@ -17,7 +17,8 @@
 // - delete: one extra UPDATE before the DELETE (nothing can be written after); the row is shown
 //   only when Keycloak's DELETE event of that client follows it, at the DELETE's time;
 // - limit changes: the CREATE / UPDATE of the account's limit role (consistency/limits.ts).
-// An update undone after a failure writes the record again with `undone`: neither is listed.
+// An update undone after a failure writes the record again with `undone`: neither is listed. A
+// create taken back after a failure is deleted without a record: its CREATE is not listed either.
 import { randomUUID } from 'node:crypto';
 import type { AdminEventRepresentation, ClientsGateway } from '../../keycloak/clients-gateway.js';
 
@@ -171,6 +172,13 @@ export function rowsOf(events: readonly AdminEventRepresentation[], accountId: s
       continue;
     }
     if (seen.has(record.id) || undone.has(record.id)) continue;
+    // a create whose client Keycloak deleted with no delete of the service's after it: the create
+    // failed half way and was taken back (consistency/create-outcome.ts), or the client was deleted
+    // outside the service; either way it is not "created" for the account
+    if (record.action === 'created' && deletedAt.has(path)) {
+      undone.add(record.id);
+      continue;
+    }
     seen.add(record.id);
     const at = record.action === 'deleted' ? deletedAt.get(path) : event.time;
     // a delete that Keycloak did not do (a failed one, retried: only the last one before the DELETE counts)

@@ -77,6 +77,25 @@ describe('history rows', () => {
     expect(rowsOf(events.slice(1), 'acme')).toEqual([]);
   });
 
+  it('does not list a create that was taken back (deleted with no delete record of the service)', () => {
+    const takenBack = changeRecord('created', 'acme', 'acme_x', actor);
+    const kept = changeRecord('created', 'acme', 'acme_y', actor);
+    const deleted = changeRecord('deleted', 'acme', 'acme_y', actor);
+    const other = 'clients/0b1c2d3e-0000-4000-8000-000000000002';
+    const events = [
+      event('DELETE', { id: 'x', clientId: 'acme_x' }), // the undo of a failed create
+      event('DELETE', { id: 'y', clientId: 'acme_y' }, other),
+      event('UPDATE', carrying(deleted), other),
+      event('UPDATE', carrying(takenBack)), // the create's fix-up write
+      event('CREATE', carrying(takenBack)),
+      event('CREATE', carrying(kept), other),
+    ];
+    expect(rowsOf(events, 'acme').map((row) => [row.action, row.clientId])).toEqual([
+      ['deleted', 'acme_y'],
+      ['created', 'acme_y'],
+    ]);
+  });
+
   it('names the changed fields and a credential switch', () => {
     expect(changedFields({ a: 1, b: [1], c: null }, { a: 1, b: [1, 2], c: 'x' })).toEqual(['b', 'c']);
     expect(
