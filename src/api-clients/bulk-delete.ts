@@ -1,6 +1,6 @@
 // Bulk delete: one result per requested id, in the order sent, a few deletes at a time (Keycloak
 // deletes are not free). A clientId of another account, or one already gone, is not-found.
-import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import type { ClientRepresentation, ClientsGateway } from '../keycloak/clients-gateway.js';
 import { isNotFound } from '../keycloak/errors.js';
 import { mapLimited } from '../lib/map-limited.js';
 import type { Directory } from './access/directory.js';
@@ -13,16 +13,19 @@ export async function bulkDelete(
   directory: Directory,
   accountId: string,
   clientIds: string[],
+  /** After each delete: a federated client's identity provider may have no client left. */
+  afterDelete: (rep: ClientRepresentation) => Promise<void> = async () => {},
 ): Promise<{ results: { clientId: string; status: BulkDeleteStatus }[] }> {
   const owned = new Map(
-    (await directory.accountClients(accountId)).map((rep) => [rep.clientId as string, rep.id as string]),
+    (await directory.accountClients(accountId)).map((rep) => [rep.clientId as string, rep]),
   );
   const statuses = await mapLimited(clientIds, CONCURRENCY, async (clientId): Promise<BulkDeleteStatus> => {
-    const id = owned.get(clientId);
-    if (!id) return 'not-found';
+    const rep = owned.get(clientId);
+    if (!rep?.id) return 'not-found';
     try {
-      await gateway.remove(id);
+      await gateway.remove(rep.id);
       directory.forget(clientId);
+      await afterDelete(rep);
       return 'deleted';
     } catch (error) {
       return isNotFound(error) ? 'not-found' : 'failed';
