@@ -12,6 +12,7 @@ import { scriptClient } from '../../support/fixtures.js';
 import {
   claims,
   clientCredentialsToken,
+  keycloakAdmin,
   keycloakAdminGet,
   keycloakClient,
   testConfig,
@@ -30,14 +31,19 @@ describe('federated clients at Keycloak', () => {
   let strict: TestApp;
   let paula: string;
   let issuer: TestIssuer;
+  let second: TestIssuer;
+  let foreign: TestIssuer;
+  const handMade = `hand-made-${Date.now()}`;
   const account = uniqueAccount('fed');
   const other = uniqueAccount('fed');
   const made: [string, string][] = [];
 
   beforeAll(async () => {
-    issuer = await startTestIssuer();
+    [issuer, second, foreign] = await Promise.all([startTestIssuer(), startTestIssuer(), startTestIssuer()]);
     const base = testConfig().urlSafety;
-    t = await startTestApp({ urlSafety: { ...base, allowedOrigins: [issuer.url] } });
+    t = await startTestApp({
+      urlSafety: { ...base, allowedOrigins: [issuer.url, second.url, foreign.url] },
+    });
     strict = await startTestApp({ urlSafety: { ...base, allowedOrigins: [] } });
     paula = await userToken('paula');
   });
@@ -45,11 +51,12 @@ describe('federated clients at Keycloak', () => {
     for (const [acc, clientId] of made) await t.call('DELETE', clientUrl(acc, clientId), { token: paula });
     await t?.close();
     await strict?.close();
-    await issuer?.close();
+    await keycloakAdmin('DELETE', `/identity-provider/instances/${handMade}`);
+    await Promise.all([issuer, second, foreign].map((i) => i?.close()));
   });
 
-  const identityProvider = async () =>
-    (await keycloakAdminGet(`/identity-provider/instances/${identityProviderAlias(issuer.url)}`)).status;
+  const identityProvider = async (of = issuer) =>
+    (await keycloakAdminGet(`/identity-provider/instances/${identityProviderAlias(of.url)}`)).status;
   const federatedClient = async (acc: string, name: string, subject: string) => {
     const clientId = `${acc}_${name}`;
     const created = await t.call<Resource>('POST', clientsUrl(acc), {
@@ -212,6 +219,59 @@ describe('federated clients at Keycloak', () => {
     }
     expect(await keycloakClient(`${account}_bad`)).toBeUndefined();
     expect(await keycloakClient(`${account}_internal`)).toBeUndefined();
+  });
+
+  it('moving a client to another issuer removes the old issuer’s identity provider once no client names it', async () => {
+    const { clientId } = await federatedClient(account, 'mover', 'mover');
+    const url = clientUrl(account, clientId);
+    const moved = await t.call<Resource>('PATCH', url, {
+      token: paula,
+      body: { credential: { type: 'federated', issuer: second.url } },
+    });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body.credential).toEqual({ type: 'federated', issuer: second.url, subject: 'mover' });
+    expect((await federatedToken(await second.token('mover'), clientId)).status).toBe(200);
+    expect((await federatedToken(await issuer.token('mover'), clientId)).body.access_token).toBeUndefined();
+    // the first issuer still has the other tests' clients: its identity provider stays
+    expect(await identityProvider(issuer)).toBe(200);
+    const away = await t.call<Resource>('PATCH', url, {
+      token: paula,
+      body: { credential: { type: 'secret' } },
+    });
+    expect(away.status).toBe(200);
+    expect(await identityProvider(second)).toBe(404);
+  });
+
+  it('an identity provider the service did not make is neither used nor touched', async () => {
+    const rep = {
+      alias: handMade,
+      providerId: 'oidc',
+      enabled: true,
+      config: {
+        issuer: foreign.url,
+        jwksUrl: `${foreign.url}/keys`,
+        useJwksUrl: 'true',
+        validateSignature: 'true',
+        supportsClientAssertions: 'true',
+        clientId: 'x',
+        clientSecret: 'x',
+        authorizationUrl: `${foreign.url}/auth`,
+        tokenUrl: `${foreign.url}/token`,
+      },
+    };
+    expect((await keycloakAdmin('POST', '/identity-provider/instances', rep)).status).toBe(201);
+    const before = (await keycloakAdminGet(`/identity-provider/instances/${handMade}`)).body;
+    const refused = await t.call<Problem>('POST', clientsUrl(account), {
+      token: paula,
+      body: scriptClient(`${account}_foreign`, {
+        credential: { type: 'federated', issuer: foreign.url, subject: 'x' },
+      }),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors?.map((e) => e.pointer)).toEqual(['/credential/issuer']);
+    expect(await keycloakClient(`${account}_foreign`)).toBeUndefined();
+    expect((await keycloakAdminGet(`/identity-provider/instances/${handMade}`)).body).toEqual(before);
+    expect(await identityProvider(foreign)).toBe(404);
   });
 
   it('deleting the last client of an issuer removes its identity provider', async () => {
