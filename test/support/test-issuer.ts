@@ -19,7 +19,10 @@ export interface TestIssuer {
   close(): Promise<void>;
 }
 
-export async function startTestIssuer(): Promise<TestIssuer> {
+/** `discovery`: what the discovery document claims instead of the truth (another issuer, another jwks_uri). */
+export async function startTestIssuer(
+  discovery: { issuer?: string; jwksUri?: string } = {},
+): Promise<TestIssuer> {
   const own = await generateKeyPair('RS256', { extractable: true });
   const stranger = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(own.publicKey)), kid: 'issuer-1', alg: 'RS256', use: 'sig' };
@@ -29,8 +32,8 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     if (request.url === '/.well-known/openid-configuration') {
       response.end(
         JSON.stringify({
-          issuer: url,
-          jwks_uri: `${url}/keys`,
+          issuer: discovery.issuer ?? url,
+          jwks_uri: discovery.jwksUri ?? `${url}/keys`,
           response_types_supported: ['id_token'],
           subject_types_supported: ['public'],
           id_token_signing_alg_values_supported: ['RS256'],

@@ -33,16 +33,27 @@ describe('federated clients at Keycloak', () => {
   let issuer: TestIssuer;
   let second: TestIssuer;
   let foreign: TestIssuer;
+  let liar: TestIssuer;
+  let pointsInside: TestIssuer;
   const handMade = `hand-made-${Date.now()}`;
   const account = uniqueAccount('fed');
   const other = uniqueAccount('fed');
   const made: [string, string][] = [];
 
   beforeAll(async () => {
-    [issuer, second, foreign] = await Promise.all([startTestIssuer(), startTestIssuer(), startTestIssuer()]);
+    [issuer, second, foreign, liar, pointsInside] = await Promise.all([
+      startTestIssuer(),
+      startTestIssuer(),
+      startTestIssuer(),
+      startTestIssuer({ issuer: 'https://token.actions.githubusercontent.com' }),
+      startTestIssuer({ jwksUri: 'http://169.254.169.254/latest/meta-data/' }),
+    ]);
     const base = testConfig().urlSafety;
     t = await startTestApp({
-      urlSafety: { ...base, allowedOrigins: [issuer.url, second.url, foreign.url] },
+      urlSafety: {
+        ...base,
+        allowedOrigins: [issuer.url, second.url, foreign.url, liar.url, pointsInside.url],
+      },
     });
     strict = await startTestApp({ urlSafety: { ...base, allowedOrigins: [] } });
     paula = await userToken('paula');
@@ -52,7 +63,7 @@ describe('federated clients at Keycloak', () => {
     await t?.close();
     await strict?.close();
     await keycloakAdmin('DELETE', `/identity-provider/instances/${handMade}`);
-    await Promise.all([issuer, second, foreign].map((i) => i?.close()));
+    await Promise.all([issuer, second, foreign, liar, pointsInside].map((i) => i?.close()));
   });
 
   const identityProvider = async (of = issuer) =>
@@ -272,6 +283,25 @@ describe('federated clients at Keycloak', () => {
     expect(await keycloakClient(`${account}_foreign`)).toBeUndefined();
     expect((await keycloakAdminGet(`/identity-provider/instances/${handMade}`)).body).toEqual(before);
     expect(await identityProvider(foreign)).toBe(404);
+  });
+
+  it('an issuer whose discovery document names another issuer, or keys inside the platform, is refused', async () => {
+    for (const [bad, reason] of [
+      [liar, /names another issuer/],
+      [pointsInside, /jwks_uri .*169\.254\.169\.254/],
+    ] as const) {
+      const refused = await t.call<Problem>('POST', clientsUrl(account), {
+        token: paula,
+        body: scriptClient(`${account}_discovery`, {
+          credential: { type: 'federated', issuer: bad.url, subject: 'x' },
+        }),
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors?.map((e) => e.pointer)).toEqual(['/credential/issuer']);
+      expect(refused.body.errors?.[0]?.reason).toMatch(reason);
+      expect(await identityProvider(bad)).toBe(404);
+    }
+    expect(await keycloakClient(`${account}_discovery`)).toBeUndefined();
   });
 
   it('deleting the last client of an issuer removes its identity provider', async () => {
