@@ -1,6 +1,6 @@
 // The credential a client proves itself with, as the form edits it: a client secret (with an
-// optional expiry date) or a key pair (a pasted JWKS or its URL; registered keys listed by kid and
-// thumbprint); and the client's token settings. Saved with the rest of the form (PUT): changing
+// optional expiry date), a key pair (a pasted JWKS or its URL; registered keys listed by kid and
+// thumbprint) or a workload identity (an issuer and a subject); and the client's token settings. Saved with the rest of the form (PUT): changing
 // the type switches the credential at once.
 import type { ApiClient } from './api.js';
 import type { Draft } from './draft.js';
@@ -43,10 +43,20 @@ export function CredentialSettings(props: {
         />
         <label for="credential-key-pair">Key pair</label>
       </div>
+      <div class="check">
+        <input
+          id="credential-federated"
+          type="radio"
+          name="credentialType"
+          checked={draft.credentialType === 'federated'}
+          onChange={() => set('credentialType', 'federated')}
+        />
+        <label for="credential-federated">Workload identity</label>
+      </div>
       {switching && (
         <p class="grace" role="status">
-          Saving switches the credential at once: the current{' '}
-          {client?.credential.type === 'secret' ? 'secret' : 'keys'} stop working.
+          Saving switches the credential at once: the current {CURRENT[client?.credential.type ?? 'secret']}{' '}
+          stop working.
         </p>
       )}
       {errors('credential') && (
@@ -56,7 +66,9 @@ export function CredentialSettings(props: {
           ))}
         </ul>
       )}
-      {draft.credentialType === 'secret' ? (
+      {draft.credentialType === 'federated' ? (
+        <WorkloadIdentityFields draft={draft} set={set} errors={errors} />
+      ) : draft.credentialType === 'secret' ? (
         <div class={`field${errors('credential.expiresAt') ? ' invalid' : ''}`}>
           <label for="secretExpiresAt">Secret expires on</label>
           <p class="help" id="secretExpiresAt-help">
@@ -151,6 +163,69 @@ export function CredentialSettings(props: {
         </>
       )}
     </fieldset>
+  );
+}
+
+const CURRENT = { secret: 'secret', 'private-key-jwt': 'keys', federated: 'workload tokens' } as const;
+
+/** Issuers offered as a start: GitHub Actions' exact issuer, and the shape of a Kubernetes cluster's. */
+const ISSUER_EXAMPLES = [
+  {
+    label: 'GitHub Actions',
+    issuer: 'https://token.actions.githubusercontent.com',
+    subject: 'repo:<owner>/<repo>:environment:<environment>',
+  },
+  {
+    label: 'Kubernetes (EKS)',
+    issuer: 'https://oidc.eks.<region>.amazonaws.com/id/<cluster id>',
+    subject: 'system:serviceaccount:<namespace>:<service account>',
+  },
+] as const;
+
+function WorkloadIdentityFields(props: { draft: Draft; set: Set; errors: Errors }) {
+  const { draft, set, errors } = props;
+  return (
+    <>
+      <p class="help" id="workload-identity-help">
+        No credential at all: the application sends the identity token its platform already gives it (a GitHub
+        Actions job's OIDC token, a Kubernetes pod's service-account token) as its client assertion. Keycloak
+        checks the token against the issuer's published keys, and that its subject is exactly the one below.
+        The token's audience must be the realm's issuer URL.
+      </p>
+      <fieldset class="examples">
+        <legend>Start from an issuer</legend>
+        {ISSUER_EXAMPLES.map((example) => (
+          <button
+            key={example.label}
+            type="button"
+            onClick={() => {
+              set('issuer', example.issuer);
+              // a subject of the operator's own stays; an example's template follows the issuer
+              if (!draft.subject || ISSUER_EXAMPLES.some((other) => other.subject === draft.subject))
+                set('subject', example.subject);
+            }}
+          >
+            {example.label}
+          </button>
+        ))}
+      </fieldset>
+      <TextField
+        id="issuer"
+        label="Issuer"
+        help="The token's iss, exactly: an https URL whose discovery document and keys Keycloak fetches. For Kubernetes, your cluster's service-account issuer (kubectl get --raw /.well-known/openid-configuration)."
+        value={draft.issuer}
+        errors={errors('credential.issuer')}
+        onInput={(value) => set('issuer', value)}
+      />
+      <TextField
+        id="subject"
+        label="Subject"
+        help="The token's sub, compared exactly: e.g. repo:acme/deploy:environment:prod (GitHub Actions) or system:serviceaccount:ci:deploy (Kubernetes)."
+        value={draft.subject}
+        errors={errors('credential.subject')}
+        onInput={(value) => set('subject', value)}
+      />
+    </>
   );
 }
 

@@ -20,13 +20,16 @@ export interface Draft {
   revokeOfflineSessions: boolean;
   scopes: string[];
   roles: string[];
-  credentialType: 'secret' | 'private-key-jwt';
+  credentialType: 'secret' | 'private-key-jwt' | 'federated';
   /** The secret's expiry as the API answered it (ISO), or "" for none; the date input edits its day. */
   secretExpiresAt: string;
   keySource: 'jwks' | 'jwksUrl';
   /** A JWK Set as pasted (JSON text). */
   jwks: string;
   jwksUrl: string;
+  /** A workload identity: the token issuer and the exact subject. */
+  issuer: string;
+  subject: string;
   accessTokenLifetime: string;
   requireDpop: boolean;
 }
@@ -54,6 +57,8 @@ export const emptyDraft: Draft = {
   keySource: 'jwks',
   jwks: '',
   jwksUrl: '',
+  issuer: '',
+  subject: '',
   accessTokenLifetime: '',
   requireDpop: false,
 };
@@ -89,6 +94,8 @@ export function fromClient(client: ApiClient): Draft {
     keySource: client.credential.jwksUrl ? 'jwksUrl' : 'jwks',
     jwks: client.credential.jwks ? JSON.stringify(client.credential.jwks, null, 2) : '',
     jwksUrl: client.credential.jwksUrl ?? '',
+    issuer: client.credential.issuer ?? '',
+    subject: client.credential.subject ?? '',
     accessTokenLifetime: client.tokenSettings.accessTokenLifetimeSeconds?.toString() ?? '',
     requireDpop: client.tokenSettings.requireDpop,
   };
@@ -107,6 +114,8 @@ export function parsedJwks(text: string): { keys: { kty: string }[] } | null | u
 function credentialOf(draft: Draft) {
   if (draft.credentialType === 'secret')
     return { type: 'secret' as const, expiresAt: draft.secretExpiresAt || null };
+  if (draft.credentialType === 'federated')
+    return { type: 'federated' as const, issuer: orNull(draft.issuer), subject: orNull(draft.subject) };
   return draft.keySource === 'jwksUrl'
     ? { type: 'private-key-jwt' as const, jwks: null, jwksUrl: orNull(draft.jwksUrl) }
     : { type: 'private-key-jwt' as const, jwks: parsedJwks(draft.jwks) ?? null, jwksUrl: null };
@@ -169,5 +178,7 @@ export const FORM_FIELDS = [
   'credential.jwks',
   'credential.jwks.keys',
   'credential.jwksUrl',
+  'credential.issuer',
+  'credential.subject',
   'tokenSettings.accessTokenLifetimeSeconds',
 ];

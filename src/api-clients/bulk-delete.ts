@@ -1,6 +1,6 @@
 // Bulk delete: one result per requested id, in the order sent, a few deletes at a time (Keycloak
 // deletes are not free). A clientId of another account, or one already gone, is not-found.
-import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import type { ClientRepresentation, ClientsGateway } from '../keycloak/clients-gateway.js';
 import { isNotFound } from '../keycloak/errors.js';
 import { mapLimited } from '../lib/map-limited.js';
 import type { Directory } from './access/directory.js';
@@ -15,20 +15,24 @@ export async function bulkDelete(
   accountId: string,
   clientIds: string[],
   actor: Actor,
+  /** After each delete: a federated client's identity provider may have no client left. */
+  afterDelete: (rep: ClientRepresentation) => Promise<void> = async () => {},
 ): Promise<{ results: { clientId: string; status: BulkDeleteStatus }[] }> {
   const owned = new Map(
-    (await directory.accountClients(accountId)).map((rep) => [rep.clientId as string, rep.id as string]),
+    (await directory.accountClients(accountId)).map((rep) => [rep.clientId as string, rep]),
   );
   const statuses = await mapLimited(clientIds, CONCURRENCY, async (clientId): Promise<BulkDeleteStatus> => {
-    const id = owned.get(clientId);
-    if (!id) return 'not-found';
+    const rep = owned.get(clientId);
+    if (!rep?.id) return 'not-found';
     try {
+      const id = rep.id;
       // who deleted it, recorded first (activity/history.ts)
       await gateway.update(id, {
         attributes: recordAttribute(changeRecord('deleted', accountId, clientId, actor)),
       });
       await gateway.remove(id);
       directory.forget(clientId);
+      await afterDelete(rep);
       return 'deleted';
     } catch (error) {
       return isNotFound(error) ? 'not-found' : 'failed';

@@ -31,6 +31,7 @@ import { createServiceClientRoles } from './consistency/service-client.js';
 import { checkPrecondition, type Versioned, versioned } from './consistency/versioning.js';
 import { createWrites } from './consistency/writes.js';
 import { createExpiring } from './credentials/expiring.js';
+import { createFederation } from './credentials/federation.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './credentials/secrets.js';
 import { assertClientIdUnchanged, clientIdTaken, limitReached } from './errors.js';
 import { type ListOptions, listAccount } from './listing.js';
@@ -42,6 +43,7 @@ import {
 } from './resource/host-resolution.js';
 import { assertValid, type BodyInput } from './resource/input.js';
 import {
+  credentialOf,
   DEFAULT_FIELDS,
   fieldsOf,
   fromClientRepresentation,
@@ -49,7 +51,7 @@ import {
   toCreatePlan,
 } from './resource/mapping.js';
 import { clientIdErrors, type RuleContext } from './resource/rules.js';
-import type { ApiClientFields, CredentialFields } from './resource/schema.js';
+import type { ApiClientFields, CredentialFields, CredentialView } from './resource/schema.js';
 import type { Limit, LimitChange, Role, Scope } from './resource/schema-operations.js';
 import { type ExpiryPolicy, withEffectiveExpiry } from './resource/secret-expiry.js';
 import { STRICT_URL_SAFETY, type UrlSafetyOptions } from './resource/url-safety.js';
@@ -124,6 +126,12 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   const lastUsed = createLastUsed(gateway, { now });
   const history = createHistory(gateway, { maxEvents: options.historyMaxEvents });
   const usage = createUsage(gateway, { now, ...options.usage });
+  const federation = createFederation(gateway, locks, {
+    urlSafety: options.urlSafety ?? STRICT_URL_SAFETY,
+    resolveHost: options.resolveHost ?? systemResolver(),
+  });
+  const issuerOf = (credential: CredentialFields | CredentialView): string | null =>
+    credential.type === 'federated' ? credential.issuer : null;
   /** What a client's usage adds: lastUsedAt (1 events query, read before any write) and the grace period. */
   const usageOf = (loaded: Loaded, lastUsedAt: string | null) => ({
     lastUsedAt,
@@ -293,7 +301,15 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         async (lease) => {
           await assertRoom(accountId, true);
           lease.assertLeft(`the create of ${clientId}`);
-          const { id, secret } = await writes.create(plan, accountId, fields.roles, catalogue, lease);
+          const { id, secret } = await federation
+            .withBinding(fields.credential, undefined, () =>
+              writes.create(plan, accountId, fields.roles, catalogue, lease),
+            )
+            .catch(async (error: unknown) => {
+              // an identity provider made for this create alone goes again
+              await federation.releaseIfUnused(issuerOf(fields.credential));
+              throw error;
+            });
           directory.remember(clientId, id, accountId);
           return {
             ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)),
@@ -349,17 +365,28 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
             changedFields(before ?? {}, after ?? {}),
           );
           try {
-            const { client, secret } = await writes.update(
-              accountId,
-              loaded,
-              current,
-              fields,
-              catalogue,
-              createdAt,
-              held,
-              change,
-              lease.assertLeft,
-            );
+            const { client, secret } = await federation
+              .withBinding(fields.credential, loaded.id, () =>
+                writes.update(
+                  accountId,
+                  loaded,
+                  current,
+                  fields,
+                  catalogue,
+                  createdAt,
+                  held,
+                  change,
+                  lease.assertLeft,
+                ),
+              )
+              .catch(async (error: unknown) => {
+                if (issuerOf(fields.credential) !== issuerOf(current.credential))
+                  await federation.releaseIfUnused(issuerOf(fields.credential));
+                throw error;
+              });
+            // switched away from an issuer, or to another: its identity provider may have no client left
+            if (issuerOf(current.credential) !== issuerOf(fields.credential))
+              await federation.releaseIfUnused(issuerOf(current.credential));
             // a switch or an expired secret's revival ended the rotated secret: no grace period left
             const usage = usageOf(loaded, await lastUsedAt);
             return {
@@ -382,6 +409,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         gateway.update(id, {
           attributes: recordAttribute(changeRecord('deleted', accountId, clientId, actor)),
         });
+      let issuer: string | null = null;
       if (ifMatch !== undefined) {
         // The account check and the precondition first, so that a refused delete writes nothing
         // (not even a lock), then again under the client's lock: no update may land between the
@@ -397,22 +425,29 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           async () => {
             const loaded = await directory.load(accountId, clientId);
             checkPrecondition((await read(loaded, await catalogueNames(), true)).client, ifMatch);
+            issuer = issuerOf(credentialOf(loaded.rep));
             await recordDelete(loaded.id);
             await gateway.remove(loaded.id);
             directory.forgetRoleScope(loaded.id);
           },
         );
       } else {
+        const loaded = await directory.load(accountId, clientId);
+        issuer = issuerOf(credentialOf(loaded.rep));
         await directory.withId(accountId, clientId, async (id) => {
           await recordDelete(id);
           await gateway.remove(id);
         });
       }
       directory.forget(clientId);
+      // the last client of an issuer takes its identity provider with it
+      await federation.releaseIfUnused(issuer);
     },
 
     bulkDelete: (accountId: string, clientIds: string[], actor: Actor) =>
-      bulkDelete(gateway, directory, accountId, clientIds, actor),
+      bulkDelete(gateway, directory, accountId, clientIds, actor, (rep) =>
+        federation.releaseIfUnused(issuerOf(credentialOf(rep))),
+      ),
 
     async revealSecret(accountId: string, clientId: string): Promise<string> {
       if (!options.secretRevealEnabled) {

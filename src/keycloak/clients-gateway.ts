@@ -5,6 +5,7 @@ import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/
 import type ClientScopeRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientScopeRepresentation.js';
 import type EventRepresentation from '@keycloak/keycloak-admin-client/lib/defs/eventRepresentation.js';
 import type EventType from '@keycloak/keycloak-admin-client/lib/defs/eventTypes.js';
+import type IdentityProviderRepresentation from '@keycloak/keycloak-admin-client/lib/defs/identityProviderRepresentation.js';
 import type RoleRepresentation from '@keycloak/keycloak-admin-client/lib/defs/roleRepresentation.js';
 import type { KeycloakAdmin } from './admin.js';
 import { KeycloakUnavailableError } from './errors.js';
@@ -15,6 +16,7 @@ export type {
   ClientScopeRepresentation,
   EventRepresentation,
   EventType,
+  IdentityProviderRepresentation,
   RoleRepresentation,
 };
 
@@ -168,5 +170,18 @@ export function createClientsGateway({ call }: KeycloakAdmin) {
       call(operation, (kc) => kc.clients.delRole({ id, roleName })),
     deleteRoleById: (operation: string, roleId: string): Promise<void> =>
       call(operation, (kc) => kc.roles.delById({ id: roleId })),
+    /** The identity provider with this alias, or undefined. */
+    findIdentityProvider: (alias: string): Promise<IdentityProviderRepresentation | undefined> =>
+      call('identity-providers.get', (kc) => kc.identityProviders.findOne({ alias })),
+    /** Keycloak reads an OIDC discovery document (it calls `fromUrl`) and answers it as an identity provider's config. */
+    discoverIdentityProvider: (fromUrl: string): Promise<Record<string, string>> =>
+      call('identity-providers.import-config', (kc) =>
+        kc.identityProviders.importFromUrl({ fromUrl, providerId: 'oidc' }),
+      ),
+    createIdentityProvider: async (rep: IdentityProviderRepresentation): Promise<void> => {
+      await call('identity-providers.create', (kc) => kc.identityProviders.create(rep));
+    },
+    removeIdentityProvider: (alias: string): Promise<void> =>
+      call('identity-providers.delete', (kc) => kc.identityProviders.del({ alias })),
   };
 }

@@ -13,6 +13,7 @@ import { buildApp } from '../../src/app.js';
 import { masterAdmin } from '../security/realm-admin.js';
 import { assertionToken, newKeyPair } from '../support/assertions.js';
 import { clientCredentialsToken, testConfig, userToken } from '../support/keycloak.js';
+import { federatedToken, startTestIssuer, type TestIssuer } from '../support/test-issuer.js';
 
 const CONSOLE_CLIENT = 'api-clients-console';
 const ACCOUNT = 'acme';
@@ -41,6 +42,8 @@ let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
 let addedRedirect: string;
+/** A workload token issuer on loopback, which the service lets Keycloak call (KEYCLOAK_CALLS_ALLOWED_ORIGINS). */
+let issuer: TestIssuer;
 
 /** The service's own API as alice (admin of acme), for setting up and looking behind the page. */
 async function asAlice(method: string, path: string, body?: unknown): Promise<Response> {
@@ -116,7 +119,9 @@ const noHorizontalScroll = () =>
 
 beforeAll(async () => {
   mkdirSync(screenshots, { recursive: true });
-  app = await buildApp(testConfig());
+  issuer = await startTestIssuer();
+  const config = testConfig();
+  app = await buildApp({ ...config, urlSafety: { ...config.urlSafety, allowedOrigins: [issuer.url] } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -156,6 +161,7 @@ afterAll(async () => {
     }
   }
   await app?.close();
+  await issuer?.close();
 });
 
 describe('the console in a browser', () => {
@@ -356,6 +362,49 @@ describe('the console in a browser', () => {
     await textOf(page.locator('#jwks-error')).toContain('private key material');
     expect((await assertionToken(keyPairId, pair)).status).toBe(200);
     await asAlice('DELETE', `/api-clients/${keyPairId}`);
+    await page.getByRole('link', { name: '‹ API Clients' }).click();
+  });
+
+  it('creates a Workload identity client (an issuer offered as an example, a subject): its workload token gets a token', async () => {
+    const federatedId = `${ACCOUNT}_console-workload`;
+    await page.getByRole('link', { name: 'Add API client' }).click();
+    await visible(page.getByRole('heading', { name: 'Add API client' }));
+    await page.getByLabel('Client ID').fill('console-workload');
+    await page.getByLabel('Display Name').fill('Cluster job');
+    await page.getByRole('radio', { name: 'Workload identity' }).check();
+    await page.getByRole('button', { name: 'GitHub Actions' }).click();
+    expect(await page.getByLabel('Issuer', { exact: true }).inputValue()).toBe(
+      'https://token.actions.githubusercontent.com',
+    );
+    expect(await page.getByLabel('Subject', { exact: true }).inputValue()).toMatch(/^repo:/);
+    await page.getByRole('button', { name: 'Kubernetes (EKS)' }).click();
+    expect(await page.getByLabel('Issuer', { exact: true }).inputValue()).toMatch(/^https:\/\/oidc\.eks\./);
+    expect(await page.getByLabel('Subject', { exact: true }).inputValue()).toMatch(/^system:serviceaccount:/);
+    await shot('workload-identity');
+    // this test's own issuer stands in for a cluster's
+    await page.getByLabel('Issuer', { exact: true }).fill(issuer.url);
+    await page.getByLabel('Subject', { exact: true }).fill('system:serviceaccount:ci:console');
+    expect(await unnamedControls()).toEqual([]);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+
+    await visible(page.getByRole('heading', { name: 'Cluster job' }));
+    const stored = (await (await asAlice('GET', `/api-clients/${federatedId}`)).json()) as {
+      credential: Record<string, unknown>;
+    };
+    expect(stored.credential).toEqual({
+      type: 'federated',
+      issuer: issuer.url,
+      subject: 'system:serviceaccount:ci:console',
+    });
+    expect(await page.locator('input#secret').count()).toBe(0);
+    const answer = await federatedToken(await issuer.token('system:serviceaccount:ci:console'), federatedId);
+    expect(answer.status).toBe(200);
+
+    // an issuer inside the platform's network is refused next to the field
+    await page.getByLabel('Issuer', { exact: true }).fill('https://10.0.0.1/issuer');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await textOf(page.locator('#issuer-error')).toContain('private range');
+    await asAlice('DELETE', `/api-clients/${federatedId}`);
     await page.getByRole('link', { name: '‹ API Clients' }).click();
   });
 

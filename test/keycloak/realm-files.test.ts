@@ -77,7 +77,16 @@ describe('the realm files', () => {
     const [account] = readSetup().users;
     expect(account?.clientRoles).toEqual({
       // view-realm: listing realm roles (the role catalogue) needs it on 26.7.3 (RolePermissions.canList)
-      'realm-management': ['view-realm', 'manage-clients', 'view-clients', 'query-clients', 'view-events'],
+      // manage-identity-providers: a federated client's issuer needs an identity provider, which the
+      // service makes and removes (view-identity-providers cannot create one: docs/workload-identity.md)
+      'realm-management': [
+        'view-realm',
+        'manage-clients',
+        'view-clients',
+        'query-clients',
+        'view-events',
+        'manage-identity-providers',
+      ],
     });
   });
 

@@ -263,6 +263,7 @@ describe('npm run setup-realm on a realm it did not create', () => {
     const account = afterFirst.serviceAccounts.find((a) => a.clientId === 'api-clients-service');
     expect(account?.roles).toEqual([
       'realm-management/manage-clients',
+      'realm-management/manage-identity-providers',
       'realm-management/query-clients',
       'realm-management/view-clients',
       'realm-management/view-events',

@@ -365,7 +365,7 @@ export interface components {
             enabled: boolean;
             credential: {
                 /** @enum {string} */
-                type: "secret" | "private-key-jwt";
+                type: "secret" | "private-key-jwt" | "federated";
                 /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
                 expiresAt?: string | null;
                 jwks?: {
@@ -376,6 +376,10 @@ export interface components {
                     })[];
                 } | null;
                 jwksUrl?: string | null;
+                /** @description federated: the workload token's issuer */
+                issuer?: string;
+                /** @description federated: the workload token's subject */
+                subject?: string;
                 /** @description private-key-jwt with `jwks`: each key by kid, type, algorithm and thumbprint (empty for `jwksUrl`: Keycloak fetches those keys itself) */
                 keys?: {
                     kid: string;
@@ -422,7 +426,7 @@ export interface components {
             enabled: boolean;
             credential: {
                 /** @enum {string} */
-                type: "secret" | "private-key-jwt";
+                type: "secret" | "private-key-jwt" | "federated";
                 /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
                 expiresAt?: string | null;
                 jwks?: {
@@ -433,6 +437,10 @@ export interface components {
                     })[];
                 } | null;
                 jwksUrl?: string | null;
+                /** @description federated: the workload token's issuer */
+                issuer?: string;
+                /** @description federated: the workload token's subject */
+                subject?: string;
                 /** @description private-key-jwt with `jwks`: each key by kid, type, algorithm and thumbprint (empty for `jwksUrl`: Keycloak fetches those keys itself) */
                 keys?: {
                     kid: string;
@@ -471,7 +479,7 @@ export interface components {
             /** @description the credential's type and, for a secret, its expiry: a UI can flag keys that expire soon */
             credential: {
                 /** @enum {string} */
-                type: "secret" | "private-key-jwt";
+                type: "secret" | "private-key-jwt" | "federated";
                 /** @description secret only: when Keycloak stops accepting it; null for none (and for other types) */
                 expiresAt: string | null;
             };
@@ -824,10 +832,10 @@ export interface operations {
                      */
                     credential?: {
                         /**
-                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`.
+                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`. `federated`: no credential of its own: a workload presents the identity token its platform gave it (Kubernetes, GitHub Actions, GitLab CI) as the client assertion; Keycloak checks it against the `issuer`'s published keys and requires its `sub` to be `subject`.
                          * @enum {string}
                          */
-                        type: "secret" | "private-key-jwt";
+                        type: "secret" | "private-key-jwt" | "federated";
                         /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
                         expiresAt?: string | null;
                         jwks?: {
@@ -847,6 +855,10 @@ export interface operations {
                             /** @description RFC 7638 JWK thumbprint (SHA-256, base64url) */
                             thumbprint: string;
                         }[];
+                        /** @description federated: the workload's token issuer (its `iss`), an https URL whose discovery document and keys Keycloak fetches (a public host) */
+                        issuer?: string | null;
+                        /** @description federated: the workload token's `sub`, compared exactly */
+                        subject?: string | null;
                     };
                     tokenSettings?: {
                         /** @description seconds an access token issued to the client lives: 60 up to the realm's own access-token lifespan; null: the realm's */
@@ -1163,10 +1175,10 @@ export interface operations {
                      */
                     credential?: {
                         /**
-                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`.
+                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`. `federated`: no credential of its own: a workload presents the identity token its platform gave it (Kubernetes, GitHub Actions, GitLab CI) as the client assertion; Keycloak checks it against the `issuer`'s published keys and requires its `sub` to be `subject`.
                          * @enum {string}
                          */
-                        type: "secret" | "private-key-jwt";
+                        type: "secret" | "private-key-jwt" | "federated";
                         /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
                         expiresAt?: string | null;
                         jwks?: {
@@ -1186,6 +1198,10 @@ export interface operations {
                             /** @description RFC 7638 JWK thumbprint (SHA-256, base64url) */
                             thumbprint: string;
                         }[];
+                        /** @description federated: the workload's token issuer (its `iss`), an https URL whose discovery document and keys Keycloak fetches (a public host) */
+                        issuer?: string | null;
+                        /** @description federated: the workload token's `sub`, compared exactly */
+                        subject?: string | null;
                     };
                     tokenSettings?: {
                         /** @description seconds an access token issued to the client lives: 60 up to the realm's own access-token lifespan; null: the realm's */
@@ -1522,10 +1538,10 @@ export interface operations {
                     enabled?: boolean | null;
                     credential?: {
                         /**
-                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`.
+                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`. `federated`: no credential of its own: a workload presents the identity token its platform gave it (Kubernetes, GitHub Actions, GitLab CI) as the client assertion; Keycloak checks it against the `issuer`'s published keys and requires its `sub` to be `subject`.
                          * @enum {string}
                          */
-                        type: "secret" | "private-key-jwt";
+                        type: "secret" | "private-key-jwt" | "federated";
                         /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
                         expiresAt?: string | null;
                         jwks?: {
@@ -1545,6 +1561,10 @@ export interface operations {
                             /** @description RFC 7638 JWK thumbprint (SHA-256, base64url) */
                             thumbprint: string;
                         }[];
+                        /** @description federated: the workload's token issuer (its `iss`), an https URL whose discovery document and keys Keycloak fetches (a public host) */
+                        issuer?: string | null;
+                        /** @description federated: the workload token's `sub`, compared exactly */
+                        subject?: string | null;
                     } | null;
                     tokenSettings?: {
                         /** @description seconds an access token issued to the client lives: 60 up to the realm's own access-token lifespan; null: the realm's */
@@ -1599,10 +1619,10 @@ export interface operations {
                     enabled?: boolean | null;
                     credential?: {
                         /**
-                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`.
+                         * @description `secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`. `federated`: no credential of its own: a workload presents the identity token its platform gave it (Kubernetes, GitHub Actions, GitLab CI) as the client assertion; Keycloak checks it against the `issuer`'s published keys and requires its `sub` to be `subject`.
                          * @enum {string}
                          */
-                        type: "secret" | "private-key-jwt";
+                        type: "secret" | "private-key-jwt" | "federated";
                         /** @description secret only: when Keycloak's token endpoint stops accepting the secret (its own check of `client.secret.expiration.time`); null: never, unless the account has a maximum secret lifetime, which then applies */
                         expiresAt?: string | null;
                         jwks?: {
@@ -1622,6 +1642,10 @@ export interface operations {
                             /** @description RFC 7638 JWK thumbprint (SHA-256, base64url) */
                             thumbprint: string;
                         }[];
+                        /** @description federated: the workload's token issuer (its `iss`), an https URL whose discovery document and keys Keycloak fetches (a public host) */
+                        issuer?: string | null;
+                        /** @description federated: the workload token's `sub`, compared exactly */
+                        subject?: string | null;
                     } | null;
                     tokenSettings?: {
                         /** @description seconds an access token issued to the client lives: 60 up to the realm's own access-token lifespan; null: the realm's */

@@ -60,8 +60,14 @@ export interface SecretsOptions {
   maxLifetimeOf: (accountId: string) => Promise<number | null>;
 }
 
-/** 409 credential-not-secret for a client whose credential is a key pair. */
+/** 409 credential-not-secret for a client whose credential is a key pair or a federated identity. */
 export function assertSecretCredential(loaded: Loaded, clientId: string): void {
+  if (loaded.rep.clientAuthenticatorType === AUTHENTICATOR.federated) {
+    throw new ProblemError(
+      'credential-not-secret',
+      `${clientId} is federated: its workloads present their platform's identity token, it has no secret. Change its credential to type "secret" to give it one`,
+    );
+  }
   if (loaded.rep.clientAuthenticatorType === AUTHENTICATOR['private-key-jwt']) {
     throw new ProblemError(
       'credential-not-secret',

@@ -54,6 +54,8 @@ export function keycloakCalledUrls(fields: ApiClientFields): [pointer: string, u
       '/credential/jwksUrl',
       fields.credential?.type === 'private-key-jwt' ? fields.credential.jwksUrl : undefined,
     ],
+    // Keycloak fetches a federated issuer's discovery document and keys (credentials/federation.ts)
+    ['/credential/issuer', fields.credential?.type === 'federated' ? fields.credential.issuer : undefined],
   ];
   return urls.filter((entry): entry is [string, string] => typeof entry[1] === 'string');
 }

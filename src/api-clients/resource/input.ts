@@ -80,6 +80,12 @@ export function mergeCredential(base: CredentialFields, patch: Record<string, un
     const kept = base.type === 'secret' ? base.expiresAt : null;
     return { type, expiresAt: patch.expiresAt === undefined ? kept : (patch.expiresAt as string | null) };
   }
+  if (type === 'federated') {
+    const was = base.type === 'federated' ? base : { issuer: null, subject: null };
+    const text = (name: 'issuer' | 'subject') =>
+      patch[name] === undefined ? was[name] : typeof patch[name] === 'string' ? patch[name] : null;
+    return { type, issuer: text('issuer'), subject: text('subject') };
+  }
   const before = base.type === 'private-key-jwt' ? base : { jwks: null, jwksUrl: null };
   const jwks = patch.jwks === undefined ? (patch.jwksUrl ? null : before.jwks) : (patch.jwks as Jwks | null);
   const jwksUrl =
@@ -95,19 +101,33 @@ function credentialShapeErrors(credential: unknown): FieldError[] {
     in: 'body',
     reason,
   });
-  if (credential.type === 'secret') {
-    return ['jwks', 'jwksUrl']
-      .filter((member) => credential[member] !== undefined && credential[member] !== null)
-      .map((member) => error(member, 'only a private-key-jwt credential has public keys'));
+  const given = (member: string) => credential[member] !== undefined && credential[member] !== null;
+  const errors: FieldError[] = [];
+  if (credential.type !== 'private-key-jwt') {
+    errors.push(
+      ...['jwks', 'jwksUrl']
+        .filter(given)
+        .map((member) => error(member, 'only a private-key-jwt credential has public keys')),
+    );
   }
-  if (
-    credential.type === 'private-key-jwt' &&
-    credential.expiresAt !== undefined &&
-    credential.expiresAt !== null
-  ) {
-    return [error('expiresAt', 'only a secret expires: a key pair is replaced by rotating its keys')];
+  if (credential.type !== 'federated') {
+    errors.push(
+      ...['issuer', 'subject']
+        .filter(given)
+        .map((member) => error(member, 'only a federated credential has an issuer and a subject')),
+    );
   }
-  return [];
+  if (credential.type !== 'secret' && given('expiresAt')) {
+    errors.push(
+      error(
+        'expiresAt',
+        credential.type === 'federated'
+          ? 'only a secret expires: a federated client holds no credential of its own'
+          : 'only a secret expires: a key pair is replaced by rotating its keys',
+      ),
+    );
+  }
+  return errors;
 }
 
 function mergeBackchannel(

@@ -3,6 +3,7 @@
 import type ClientRepresentation from '@keycloak/keycloak-admin-client/lib/defs/clientRepresentation.js';
 import type { Catalogue, RealmDefaults } from '../access/catalogue.js';
 import { ACCOUNT_ATTRIBUTE } from '../access/ownership.js';
+import { identityProviderAlias } from './identity-provider.js';
 import { keyInfoOf, signingAlgOf, storedJwks } from './jwks.js';
 import type {
   ApiClientConfig,
@@ -41,7 +42,19 @@ export const BACKCHANNEL_REVOKE_ATTRIBUTE = 'backchannel.logout.revoke.offline.t
 export const NO_POST_LOGOUT_URIS = '-';
 const URI_SEPARATOR = '##';
 /** Keycloak's client authenticators (clientAuthenticatorType) for each credential type. */
-export const AUTHENTICATOR = { secret: 'client-secret', 'private-key-jwt': 'client-jwt' } as const;
+export const AUTHENTICATOR = {
+  secret: 'client-secret',
+  'private-key-jwt': 'client-jwt',
+  federated: 'federated-jwt',
+} as const;
+/**
+ * Keycloak's attributes of federated-jwt (FederatedJWTClientAuthenticator): the identity
+ * provider's alias and the exact subject. The issuer URL itself is the service's own attribute:
+ * the alias is a digest of it (credentials/federation.ts).
+ */
+export const FEDERATED_IDP_ATTRIBUTE = 'jwt.credential.issuer';
+export const FEDERATED_SUBJECT_ATTRIBUTE = 'jwt.credential.sub';
+export const FEDERATED_ISSUER_ATTRIBUTE = 'api-clients.federated-issuer';
 /** Keycloak's attributes of client-jwt (OIDCConfigAttributes, OIDCAdvancedConfigWrapper). */
 export const USE_JWKS_STRING_ATTRIBUTE = 'use.jwks.string';
 export const JWKS_STRING_ATTRIBUTE = 'jwks.string';
@@ -126,12 +139,13 @@ export function toClientRepresentation(
 
 /**
  * Every attribute of both credential types, each time: Keycloak keeps attributes an update does
- * not name, and a key left behind after a switch would still be trusted. A private-key-jwt client
- * keeps a secret in Keycloak that JWTClientAuthenticator never asks for (writes.ts replaces it on a
+ * not name, and a key left behind after a switch would still be trusted. A private-key-jwt (or federated)
+ * client keeps a secret in Keycloak that JWTClientAuthenticator never asks for (writes.ts replaces it on a
  * switch); its expiry is written as "never" so that no update finds it expired and rotates it.
  */
 function credentialAttributes(credential: CredentialFields): Record<string, string> {
   const jwt = credential.type === 'private-key-jwt' ? credential : undefined;
+  const federated = credential.type === 'federated' ? credential : undefined;
   return {
     ...expiryAttributes(credential.type === 'secret' ? credential.expiresAt : null),
     [USE_JWKS_STRING_ATTRIBUTE]: String(!!jwt?.jwks),
@@ -139,6 +153,9 @@ function credentialAttributes(credential: CredentialFields): Record<string, stri
     [USE_JWKS_URL_ATTRIBUTE]: String(!!jwt?.jwksUrl),
     [JWKS_URL_ATTRIBUTE]: jwt?.jwksUrl ?? '',
     [SIGNING_ALG_ATTRIBUTE]: jwt?.jwks ? signingAlgOf(jwt.jwks) : '',
+    [FEDERATED_IDP_ATTRIBUTE]: federated?.issuer ? identityProviderAlias(federated.issuer) : '',
+    [FEDERATED_SUBJECT_ATTRIBUTE]: federated?.subject ?? '',
+    [FEDERATED_ISSUER_ATTRIBUTE]: federated?.issuer ?? '',
   };
 }
 
@@ -243,6 +260,13 @@ function jwksOf(rep: ClientRepresentation): Jwks | null {
 }
 
 export function credentialOf(rep: ClientRepresentation): CredentialView {
+  if (rep.clientAuthenticatorType === AUTHENTICATOR.federated) {
+    return {
+      type: 'federated',
+      issuer: attribute(rep, FEDERATED_ISSUER_ATTRIBUTE) ?? '',
+      subject: attribute(rep, FEDERATED_SUBJECT_ATTRIBUTE) ?? '',
+    };
+  }
   if (rep.clientAuthenticatorType === AUTHENTICATOR['private-key-jwt']) {
     const jwks = jwksOf(rep);
     const jwksUrl =
@@ -265,6 +289,7 @@ function tokenSettingsOf(rep: ClientRepresentation): TokenSettings {
 /** The credential as a body gives it back (`keys` is what answers add). */
 export function credentialFieldsOf(view: CredentialView): CredentialFields {
   if (view.type === 'secret') return { type: 'secret', expiresAt: view.expiresAt };
+  if (view.type === 'federated') return { type: 'federated', issuer: view.issuer, subject: view.subject };
   return { type: 'private-key-jwt', jwks: view.jwks, jwksUrl: view.jwksUrl };
 }
 

@@ -250,6 +250,7 @@ function credentialErrors(
       context.currentCredential?.type === 'secret' ? context.currentCredential.expiresAt : undefined;
     return expiresAtErrors(credential.expiresAt, context.expiry, '/credential/expiresAt', current);
   }
+  if (credential.type === 'federated') return federatedErrors(credential, urlSafety);
   if (credential.jwks && credential.jwksUrl)
     return [error('/credential', 'give the public keys as jwks or as jwksUrl, not both')];
   if (credential.jwks) return jwksErrors(credential.jwks);
@@ -258,6 +259,27 @@ function credentialErrors(
     return reason ? [error('/credential/jwksUrl', reason)] : [];
   }
   return [error('/credential', 'a private-key-jwt credential needs its public keys: jwks or jwksUrl')];
+}
+
+/** A federated credential: an issuer Keycloak may call, and a subject compared exactly. */
+function federatedErrors(
+  credential: { issuer: string | null; subject: string | null },
+  urlSafety: UrlSafetyOptions,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!credential.issuer) errors.push(error('/credential/issuer', 'a federated credential needs its issuer'));
+  else {
+    const reason = keycloakCalledUrlReason(credential.issuer, urlSafety);
+    if (reason) errors.push(error('/credential/issuer', reason));
+    else if (/[?#]/.test(credential.issuer))
+      errors.push(error('/credential/issuer', 'an issuer has no query or fragment'));
+  }
+  if (!credential.subject) {
+    errors.push(error('/credential/subject', "a federated credential needs the workload token's subject"));
+  } else if (credential.subject !== credential.subject.trim()) {
+    errors.push(error('/credential/subject', 'is compared exactly: no leading or trailing white space'));
+  }
+  return errors;
 }
 
 /** Normalises what a caller sent: blank text becomes null. */
@@ -274,6 +296,8 @@ export function normaliseFields(fields: ApiClientFields): ApiClientFields {
     credential:
       fields.credential.type === 'private-key-jwt'
         ? { ...fields.credential, jwksUrl: blankToNull(fields.credential.jwksUrl) }
-        : fields.credential,
+        : fields.credential.type === 'federated'
+          ? { ...fields.credential, issuer: blankToNull(fields.credential.issuer) }
+          : fields.credential,
   };
 }

@@ -33,6 +33,7 @@ const URL_PATTERNS = {
   adminUrl: String.raw`^(?:\s*|https?://\S+)$`,
   backchannelLogoutUrl: String.raw`^https?://\S+$`,
   jwksUrl: String.raw`^(?:\s*|https?://\S+)$`,
+  issuer: String.raw`^(?:\s*|https?://\S+)$`,
   redirectUri: String.raw`^(?:/(?!/)[^\s#]*|https?://[^\s#]+)$`,
   postLogoutRedirectUri: String.raw`^(?:\+|/(?!/)[^\s#]*|https?://[^\s#]+)$`,
   webOrigin: String.raw`^(?:\+|\*|https?://[^\s/?#*\\]+)$`,
@@ -65,7 +66,9 @@ export type BackchannelLogout = Static<typeof BackchannelLogout>;
 
 /** How many public keys a client may register (a rotation needs two; a few spare). */
 export const MAX_JWKS_KEYS = 10;
-export const CREDENTIAL_TYPES = ['secret', 'private-key-jwt'] as const;
+export const CREDENTIAL_TYPES = ['secret', 'private-key-jwt', 'federated'] as const;
+/** How long a federated subject may be (GitHub's carry a repository, an environment or a ref). */
+export const MAX_SUBJECT = 1024;
 export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 
 /** A public JWK as sent: any members, so that the rules can name a private one (jwks.ts). */
@@ -122,7 +125,7 @@ export const CredentialInput = Type.Object(
       type: 'string',
       enum: [...CREDENTIAL_TYPES],
       description:
-        '`secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`.',
+        "`secret`: a client secret Keycloak generates. `private-key-jwt`: the client signs a JWT assertion (RFC 7523) with a private key that never leaves it; its public keys are given as `jwks` or `jwksUrl`. `federated`: no credential of its own: a workload presents the identity token its platform gave it (Kubernetes, GitHub Actions, GitLab CI) as the client assertion; Keycloak checks it against the `issuer`'s published keys and requires its `sub` to be `subject`.",
     }),
     expiresAt: Type.Optional(ExpiresAt),
     jwks: Type.Optional(Type.Union([Jwks, Type.Null()])),
@@ -133,6 +136,17 @@ export const CredentialInput = Type.Object(
       }),
     ),
     keys: Type.Optional(Type.Array(KeyInfo, { maxItems: 100, description: 'read-only: ignored' })),
+    issuer: Type.Optional(
+      Type.Union([Type.String({ maxLength: MAX_TEXT, pattern: URL_PATTERNS.issuer }), Type.Null()], {
+        description:
+          "federated: the workload's token issuer (its `iss`), an https URL whose discovery document and keys Keycloak fetches (a public host)",
+      }),
+    ),
+    subject: Type.Optional(
+      Type.Union([Type.String({ maxLength: MAX_SUBJECT }), Type.Null()], {
+        description: "federated: the workload token's `sub`, compared exactly",
+      }),
+    ),
   },
   { additionalProperties: false, examples: [{ type: 'secret', expiresAt: '2027-06-30T00:00:00Z' }] },
 );
@@ -143,6 +157,8 @@ export const Credential = Type.Object({
   expiresAt: Type.Optional(ExpiresAt),
   jwks: Type.Optional(Type.Union([Jwks, Type.Null()])),
   jwksUrl: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  issuer: Type.Optional(Type.String({ description: "federated: the workload token's issuer" })),
+  subject: Type.Optional(Type.String({ description: "federated: the workload token's subject" })),
   keys: Type.Optional(
     Type.Array(KeyInfo, {
       description:
@@ -154,11 +170,13 @@ export const Credential = Type.Object({
 /** The credential as the service holds it between reading a body and writing Keycloak. */
 export type CredentialFields =
   | { type: 'secret'; expiresAt: string | null }
-  | { type: 'private-key-jwt'; jwks: Jwks | null; jwksUrl: string | null };
+  | { type: 'private-key-jwt'; jwks: Jwks | null; jwksUrl: string | null }
+  | { type: 'federated'; issuer: string | null; subject: string | null };
 /** The credential as the answers show it. */
 export type CredentialView =
   | { type: 'secret'; expiresAt: string | null }
-  | { type: 'private-key-jwt'; jwks: Jwks | null; jwksUrl: string | null; keys: KeyInfo[] };
+  | { type: 'private-key-jwt'; jwks: Jwks | null; jwksUrl: string | null; keys: KeyInfo[] }
+  | { type: 'federated'; issuer: string; subject: string };
 
 /** The minimum of `tokenSettings.accessTokenLifetimeSeconds`; the maximum is the realm's own lifespan. */
 export const MIN_ACCESS_TOKEN_LIFETIME = 60;

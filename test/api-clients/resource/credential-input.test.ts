@@ -21,6 +21,12 @@ const keyPair = (jwks: Jwks | null = KEYS, jwksUrl: string | null = null): Crede
   jwksUrl,
 });
 
+const federated = (subject = 'repo:a/b:ref:main'): CredentialFields => ({
+  type: 'federated',
+  issuer: 'https://token.actions.githubusercontent.com',
+  subject,
+});
+
 describe('mergeCredential', () => {
   it.each([
     [
@@ -56,6 +62,23 @@ describe('mergeCredential', () => {
       { type: 'private-key-jwt', jwks: KEYS, jwksUrl: null, keys: [{ kid: 'a' }] },
       keyPair(),
     ],
+    [
+      'a switch to federated starts afresh',
+      keyPair(),
+      {
+        type: 'federated',
+        issuer: 'https://token.actions.githubusercontent.com',
+        subject: 'repo:a/b:ref:main',
+      },
+      federated(),
+    ],
+    [
+      'federated keeps what is not sent',
+      federated(),
+      { subject: 'repo:a/b:ref:dev' },
+      federated('repo:a/b:ref:dev'),
+    ],
+    ['a switch away from federated starts afresh', federated(), { type: 'secret' }, secret(null)],
   ])('%s', (_name, base, patch, merged) => {
     expect(mergeCredential(base, patch as Record<string, unknown>)).toEqual(merged);
   });
@@ -77,6 +100,27 @@ describe('members of the other credential type', () => {
     expect(
       readBody({ credential: { type: 'private-key-jwt', jwks: KEYS, expiresAt: null } }, []).errors,
     ).toEqual([]);
+  });
+
+  it('are refused by pointer: an issuer on a key pair, keys and an expiry on a federated credential', () => {
+    const onKeys = readBody({ credential: { type: 'private-key-jwt', jwks: KEYS, subject: 'x' } }, []);
+    expect(onKeys.errors.map((e) => e.pointer)).toEqual(['/credential/subject']);
+    const onFederated = readBody(
+      {
+        credential: {
+          type: 'federated',
+          issuer: 'https://i.example.com',
+          subject: 'x',
+          jwksUrl: 'https://k.example.com',
+          expiresAt: '2030-01-01T00:00:00Z',
+        },
+      },
+      [],
+    );
+    expect(onFederated.errors.map((e) => e.pointer)).toEqual([
+      '/credential/jwksUrl',
+      '/credential/expiresAt',
+    ]);
   });
 
   it('read-only members of the resource are ignored by the merge', () => {

@@ -1,5 +1,7 @@
 // SPEC §2, field by field: the API client resource as a Keycloak ClientRepresentation and back.
+
 import { describe, expect, it } from 'vitest';
+import { identityProviderAlias } from '../../../src/api-clients/resource/identity-provider.js';
 import {
   ACCOUNT_ATTRIBUTE,
   BACKCHANNEL_REVOKE_ATTRIBUTE,
@@ -108,6 +110,28 @@ const rows: Row[] = [
         'use.jwks.url': 'false',
         'jwks.url': '',
         'token.endpoint.auth.signing.alg': 'RS256',
+      },
+    },
+  },
+  {
+    // FederatedJWTClientAuthenticator: the identity provider's alias (a digest of the issuer) and the
+    // exact subject; the issuer URL itself is the service's own attribute
+    field: 'credential (federated)',
+    resource: {
+      credential: {
+        type: 'federated',
+        issuer: 'https://token.actions.githubusercontent.com',
+        subject: 'repo:acme/app:environment:prod',
+      },
+    },
+    rep: {
+      clientAuthenticatorType: 'federated-jwt',
+      attributes: {
+        'jwt.credential.issuer': identityProviderAlias('https://token.actions.githubusercontent.com'),
+        'jwt.credential.sub': 'repo:acme/app:environment:prod',
+        'api-clients.federated-issuer': 'https://token.actions.githubusercontent.com',
+        'use.jwks.string': 'false',
+        'use.jwks.url': 'false',
       },
     },
   },
