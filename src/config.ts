@@ -1,7 +1,7 @@
 import envSchema from 'env-schema';
 import ipaddr from 'ipaddr.js';
 import { type Static, Type } from 'typebox';
-import { allowedOrigin } from './api-clients/resource/url-safety.js';
+import { allowedOrigin, originWithPort } from './api-clients/resource/url-safety.js';
 
 const CommaList = Type.String({ default: '', description: 'comma-separated list' });
 
@@ -182,6 +182,9 @@ export function toConfig(env: Env) {
       allowHttp: env.ALLOW_HTTP_KEYCLOAK_CALLS,
       internalSuffixes: commaList(env.INTERNAL_HOST_SUFFIXES),
       allowedOrigins: parseAllowedOrigins(env.KEYCLOAK_CALLS_ALLOWED_ORIGINS),
+      keycloakOrigins: [env.KEYCLOAK_URL, env.KEYCLOAK_PUBLIC_URL ?? env.KEYCLOAK_URL].map((url) =>
+        originWithPort(new URL(url)),
+      ),
     },
     tokens: { allowOfflineAccess: env.ALLOW_OFFLINE_ACCESS },
     devMode: env.API_CLIENTS_DEV_MODE,

@@ -34,7 +34,9 @@ const webApp = (url: string) => ({
 beforeAll(async () => {
   service = await startTestApp();
   resolving = await startTestApp(
-    { urlSafety: { allowHttp: false, internalSuffixes: [], allowedOrigins: [RECEIVER] } },
+    {
+      urlSafety: { allowHttp: false, internalSuffixes: [], allowedOrigins: [RECEIVER], keycloakOrigins: [] },
+    },
     { resolveHost: async (host) => DNS[host] ?? [] },
   );
   paula = await userToken('paula');

@@ -15,6 +15,7 @@ import { type ExpiryPolicy, expiresAtErrors } from './secret-expiry.js';
 import {
   browserUrlReason,
   keycloakCalledUrlReason,
+  originWithPort,
   rootUrlReason,
   STRICT_URL_SAFETY,
   type UrlSafetyOptions,
@@ -261,6 +262,9 @@ function credentialErrors(
   return [error('/credential', 'a private-key-jwt credential needs its public keys: jwks or jwksUrl')];
 }
 
+const isKeycloakItself = (issuer: string, { keycloakOrigins = [] }: UrlSafetyOptions): boolean =>
+  URL.canParse(issuer) && keycloakOrigins.includes(originWithPort(new URL(issuer)));
+
 /** A federated credential: an issuer Keycloak may call, and a subject compared exactly. */
 function federatedErrors(
   credential: { issuer: string | null; subject: string | null },
@@ -269,7 +273,9 @@ function federatedErrors(
   const errors: FieldError[] = [];
   if (!credential.issuer) errors.push(error('/credential/issuer', 'a federated credential needs its issuer'));
   else {
-    const reason = keycloakCalledUrlReason(credential.issuer, urlSafety);
+    const reason = isKeycloakItself(credential.issuer, urlSafety)
+      ? "is the platform's own Keycloak: a workload's issuer is another party"
+      : keycloakCalledUrlReason(credential.issuer, urlSafety);
     if (reason) errors.push(error('/credential/issuer', reason));
     else if (/[?#]/.test(credential.issuer))
       errors.push(error('/credential/issuer', 'an issuer has no query or fragment'));

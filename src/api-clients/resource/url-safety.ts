@@ -21,6 +21,11 @@ export interface UrlSafetyOptions {
    * they are internal or plain http: the operator's own receivers (KEYCLOAK_CALLS_ALLOWED_ORIGINS).
    */
   allowedOrigins?: readonly string[];
+  /**
+   * The platform's own Keycloak (`scheme://host:port` of KEYCLOAK_URL and KEYCLOAK_PUBLIC_URL): never
+   * a federated issuer, whose tokens would be the realm's own (or another realm's of that server).
+   */
+  keycloakOrigins?: readonly string[];
 }
 
 export const STRICT_URL_SAFETY: UrlSafetyOptions = { allowHttp: false, internalSuffixes: [] };

@@ -15,6 +15,7 @@ import {
   keycloakAdmin,
   keycloakAdminGet,
   keycloakClient,
+  keycloakUrl,
   testConfig,
   userToken,
 } from '../../support/keycloak.js';
@@ -227,6 +228,22 @@ describe('federated clients at Keycloak', () => {
       });
       expect(refused.status, internal).toBe(400);
       expect(refused.body.errors?.map((e) => e.pointer)).toEqual(['/credential/issuer']);
+    }
+    // the platform's own Keycloak is no workload's issuer, allowed origin or not: its tokens are the realm's
+    for (const app of [t, strict]) {
+      const own = await app.call<Problem>('POST', clientsUrl(account), {
+        token: paula,
+        body: scriptClient(`${account}_internal`, {
+          credential: { type: 'federated', issuer: `${keycloakUrl()}/realms/platform`, subject: 'x' },
+        }),
+      });
+      expect(own.status).toBe(400);
+      expect(own.body.errors).toEqual([
+        expect.objectContaining({
+          pointer: '/credential/issuer',
+          reason: expect.stringMatching(/own Keycloak/),
+        }),
+      ]);
     }
     expect(await keycloakClient(`${account}_bad`)).toBeUndefined();
     expect(await keycloakClient(`${account}_internal`)).toBeUndefined();
