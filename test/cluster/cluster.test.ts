@@ -2,8 +2,10 @@
 // (test/cluster/global-setup.ts) and two service replicas, A on node 1 (through a fault proxy,
 // which forwards everything unless a test holds a write back) and B on node 2. Caller tokens come
 // from node 1; both replicas accept its issuer (KEYCLOAK_PUBLIC_URL). What one replica does
-// through one node, the other sees through the other node at once, and each rule holds.
+// through one node, the other sees through the other node at once, and each rule holds. A
+// workload token issuer of the test's own on loopback is allowed to both (workload identity).
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { identityProviderAlias } from '../../src/api-clients/resource/identity-provider.js';
 import {
   configVia,
   lockRoleExists,
@@ -14,18 +16,24 @@ import {
 import { clientsUrl, clientUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
 import { scriptClient } from '../support/fixtures.js';
 import {
+  claims,
   clientCredentialsToken,
   keycloakAccountClientIds,
   keycloakAdmin,
+  keycloakAdminGet,
   keycloakClient,
+  requestToken,
   serviceClientUuid,
+  testConfig,
   userToken,
 } from '../support/keycloak.js';
+import { startTestIssuer, type TestIssuer } from '../support/test-issuer.js';
 
 const [node1, node2] = inject('keycloakNodes') as [string, string];
 let a: ProxiedApp;
 let b: TestApp;
 let token: string;
+let issuer: TestIssuer;
 
 // Two nodes, PostgreSQL and the tests share two cores: a create under the account's lock took
 // over 3 s at times, so 19 waiting creates could not all be served within the default 15 s wait
@@ -34,13 +42,16 @@ const timeoutMs = 15_000;
 const lock = { waitMs: 180_000 };
 
 beforeAll(async () => {
-  a = await startProxiedApp({ timeoutMs }, {}, { lock });
-  b = await startTestApp(configVia(node2, { timeoutMs }), { lock });
+  issuer = await startTestIssuer();
+  const urlSafety = { ...testConfig().urlSafety, allowedOrigins: [issuer.url] };
+  a = await startProxiedApp({ timeoutMs }, { urlSafety }, { lock });
+  b = await startTestApp({ ...configVia(node2, { timeoutMs }), urlSafety }, { lock });
   token = await userToken('paula');
 });
 afterAll(async () => {
   await b?.close();
   await a?.close();
+  await issuer?.close();
 });
 afterEach(() => a.proxy.reset());
 
@@ -168,5 +179,50 @@ describe('two service replicas on two Keycloak nodes of one cluster', () => {
         description: 'new text',
       });
     }
+  });
+});
+
+describe('workload identity on the cluster', () => {
+  /** A workload token posted to one node's token endpoint, its audience that node's issuer URL. */
+  async function workloadToken(node: string, subject: string, clientId: string) {
+    const discovery = await fetch(`${node}/realms/platform/.well-known/openid-configuration`);
+    const audience = ((await discovery.json()) as { issuer: string }).issuer;
+    const assertion = await issuer.token(subject, { audience });
+    return requestToken(
+      {
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      },
+      node,
+    );
+  }
+  const identityProviderOn = async (node: string) =>
+    (await keycloakAdminGet(`/identity-provider/instances/${identityProviderAlias(issuer.url)}`, node))
+      .status;
+
+  it('bound through A (node 1), a workload gets its token at node 2; deleted through B, node 1 refuses it and the identity provider is gone', async () => {
+    const account = uniqueAccount('clu');
+    const clientId = `${account}_workload`;
+    const subject = `system:serviceaccount:${account}:deploy`;
+    const made = await a.t.call<Created>('POST', clientsUrl(account), {
+      token,
+      body: scriptClient(clientId, { credential: { type: 'federated', issuer: issuer.url, subject } }),
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    // node 2 has the identity provider and the binding node 1 wrote, at once
+    expect(await identityProviderOn(node2)).toBe(200);
+    const issued = await workloadToken(node2, subject, clientId);
+    expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+    expect(claims(issued.body.access_token as string).azp).toBe(clientId);
+
+    expect((await b.call('DELETE', clientUrl(account, clientId), { token })).status).toBe(204);
+    // its last client gone, the identity provider is gone on both nodes, and node 1 issues nothing
+    expect(await identityProviderOn(node2)).toBe(404);
+    expect(await identityProviderOn(node1)).toBe(404);
+    const refused = await workloadToken(node1, subject, clientId);
+    expect(refused.body.access_token).toBeUndefined();
+    expect(refused.status).toBeGreaterThanOrEqual(400);
   });
 });
