@@ -5,6 +5,7 @@ import { isNotFound } from '../keycloak/errors.js';
 import { mapLimited } from '../lib/map-limited.js';
 import type { Directory } from './access/directory.js';
 import { type Actor, changeRecord, recordAttribute } from './activity/history.js';
+import { updateLeavingExpiredSecret } from './credentials/expired-secret.js';
 import type { BulkDeleteStatus } from './resource/schema-operations.js';
 
 const CONCURRENCY = 4;
@@ -27,7 +28,7 @@ export async function bulkDelete(
     try {
       const id = rep.id;
       // who deleted it, recorded first (activity/history.ts)
-      await gateway.update(id, {
+      await updateLeavingExpiredSecret(gateway, id, rep, {
         attributes: recordAttribute(changeRecord('deleted', accountId, clientId, actor)),
       });
       await gateway.remove(id);

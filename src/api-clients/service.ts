@@ -2,7 +2,7 @@
 // Routes call these functions with an account the caller was already allowed to act on and a
 // body read once (input.ts).
 
-import type { ClientsGateway } from '../keycloak/clients-gateway.js';
+import type { ClientRepresentation, ClientsGateway } from '../keycloak/clients-gateway.js';
 import { createTtlCache } from '../lib/cache.js';
 import { ProblemError } from '../lib/problem.js';
 import { type Catalogue, createCatalogue } from './access/catalogue.js';
@@ -30,6 +30,7 @@ import { createLimits, limitRole } from './consistency/limits.js';
 import { createServiceClientRoles } from './consistency/service-client.js';
 import { checkPrecondition, type Versioned, versioned } from './consistency/versioning.js';
 import { createWrites } from './consistency/writes.js';
+import { updateLeavingExpiredSecret } from './credentials/expired-secret.js';
 import { createExpiring } from './credentials/expiring.js';
 import { createFederation } from './credentials/federation.js';
 import { createSecrets, previousSecretExpiry, type Rotation } from './credentials/secrets.js';
@@ -405,10 +406,15 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
     /** Deletes the client: one write first records who deletes it (history.ts), the DELETE's event confirms it. */
     async remove(accountId: string, clientId: string, actor: Actor, ifMatch?: string): Promise<void> {
-      const recordDelete = (id: string) =>
-        gateway.update(id, {
-          attributes: recordAttribute(changeRecord('deleted', accountId, clientId, actor)),
-        });
+      // the record's write must not revive an expired secret, should the DELETE then fail
+      const recordDelete = (id: string, before: ClientRepresentation) =>
+        updateLeavingExpiredSecret(
+          gateway,
+          id,
+          before,
+          { attributes: recordAttribute(changeRecord('deleted', accountId, clientId, actor)) },
+          now,
+        );
       let issuer: string | null = null;
       if (ifMatch !== undefined) {
         // The account check and the precondition first, so that a refused delete writes nothing
@@ -426,7 +432,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
             const loaded = await directory.load(accountId, clientId);
             checkPrecondition((await read(loaded, await catalogueNames(), true)).client, ifMatch);
             issuer = issuerOf(credentialOf(loaded.rep));
-            await recordDelete(loaded.id);
+            await recordDelete(loaded.id, loaded.rep);
             await gateway.remove(loaded.id);
             directory.forgetRoleScope(loaded.id);
           },
@@ -435,7 +441,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         const loaded = await directory.load(accountId, clientId);
         issuer = issuerOf(credentialOf(loaded.rep));
         await directory.withId(accountId, clientId, async (id) => {
-          await recordDelete(id);
+          await recordDelete(id, loaded.rep);
           await gateway.remove(id);
         });
       }

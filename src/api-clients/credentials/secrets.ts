@@ -41,6 +41,7 @@ import {
   expiresAtOf,
   expiryAttributes,
 } from '../resource/secret-expiry.js';
+import { updateLeavingExpiredSecret } from './expired-secret.js';
 
 /** Keycloak's attributes of a rotated-out secret (org.keycloak.models.ClientSecretConstants). */
 export const ROTATED_SECRET_ATTRIBUTE = 'client.secret.rotated';
@@ -178,9 +179,14 @@ export function createSecrets(gateway: ClientsGateway, directory: Directory, opt
       const loaded = await directory.load(accountId, clientId);
       assertSecretCredential(loaded, clientId);
       await gateway.endRotatedSecret(loaded.id);
-      await gateway.update(loaded.id, {
-        attributes: recorded('grace-period-ended', accountId, clientId, actor),
-      });
+      // the record's write must not revive a secret that has expired
+      await updateLeavingExpiredSecret(
+        gateway,
+        loaded.id,
+        loaded.rep,
+        { attributes: recorded('grace-period-ended', accountId, clientId, actor) },
+        options.now,
+      );
     },
 
     /**

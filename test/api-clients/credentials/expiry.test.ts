@@ -70,6 +70,22 @@ afterAll(async () => {
 });
 
 describe('a secret with expiresAt', () => {
+  it('stays refused after its grace period is ended: the record of that write does not make Keycloak rotate it', async () => {
+    const expiresAt = secondsFromNow(6);
+    const { clientId, created } = await newClient({ credential: { type: 'secret', expiresAt } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const secret = created.body.secret as string;
+    expect(await refusedAfter(clientId, secret, expiresAt)).toBe(true);
+
+    const ended = await t.call('DELETE', `${clientUrl(account, clientId)}/secret/previous`, { token: paula });
+    expect(ended.status).toBe(204);
+    // Keycloak's rotation executor rotates an expired secret on any admin update, and would accept
+    // it again as the "rotated" one (with a new secret nobody has, valid for years)
+    expect(await tokenStatus(clientId, secret)).toBe(401);
+    const got = await t.call<Resource>('GET', clientUrl(account, clientId), { token: paula });
+    expect(Date.parse(got.body.credential.expiresAt ?? '')).toBeLessThan(Date.now() + 10_000);
+  });
+
   it('is accepted before expiresAt and refused by Keycloak after it; an edit afterwards does not revive it', async () => {
     const expiresAt = secondsFromNow(6);
     const { clientId, created } = await newClient({ credential: { type: 'secret', expiresAt } });
