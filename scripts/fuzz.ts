@@ -123,6 +123,10 @@ async function main(): Promise<number> {
       RATE_LIMIT_MAX: '1000000',
       REFUSED_RATE_LIMIT_MAX: '1000000',
       LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+      // a federated issuer is fetched by Keycloak when a client names it: no generated issuer may
+      // send Keycloak off this machine (the run's traffic stays on loopback), so the only accepted
+      // issuer origin is one that no generated value is, and nothing listens on
+      FEDERATED_ISSUER_ORIGINS: 'http://127.0.0.1:9',
     }),
   );
   const serviceUrl = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -63,6 +63,11 @@ export const EnvSchema = Type.Object({
    * operator's own receivers, and a loopback receiver in tests. Empty by default.
    */
   KEYCLOAK_CALLS_ALLOWED_ORIGINS: CommaList,
+  /**
+   * The only origins (scheme://host:port) a federated client's issuer may have: the workload
+   * identity issuers the platform accepts. Empty (the default): any issuer the URL rules allow.
+   */
+  FEDERATED_ISSUER_ORIGINS: CommaList,
   /** Let managed clients offer offline_access (offline tokens); off by default. */
   ALLOW_OFFLINE_ACCESS: Type.Boolean({ default: false }),
   /** Runs for development (npm run dev, the tests): only then is the demo realm's secret accepted. */
@@ -126,13 +131,13 @@ function isCidr(entry: string): boolean {
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
 
-/** KEYCLOAK_CALLS_ALLOWED_ORIGINS, each entry as it is compared; a bad entry stops the start, named. */
-function parseAllowedOrigins(value: string): string[] {
+/** A list of exact origins, each entry as it is compared; a bad entry stops the start, named. */
+function parseOrigins(name: string, value: string): string[] {
   return commaList(value).map((entry) => {
     const origin = allowedOrigin(entry);
     if (!origin) {
       throw new Error(
-        `env/KEYCLOAK_CALLS_ALLOWED_ORIGINS: "${entry}" is not an exact origin: write scheme://host:port ` +
+        `env/${name}: "${entry}" is not an exact origin: write scheme://host:port ` +
           '(http or https, the port written, no path, no wildcard), entries separated by commas',
       );
     }
@@ -181,7 +186,8 @@ export function toConfig(env: Env) {
     urlSafety: {
       allowHttp: env.ALLOW_HTTP_KEYCLOAK_CALLS,
       internalSuffixes: commaList(env.INTERNAL_HOST_SUFFIXES),
-      allowedOrigins: parseAllowedOrigins(env.KEYCLOAK_CALLS_ALLOWED_ORIGINS),
+      allowedOrigins: parseOrigins('KEYCLOAK_CALLS_ALLOWED_ORIGINS', env.KEYCLOAK_CALLS_ALLOWED_ORIGINS),
+      federatedIssuerOrigins: parseOrigins('FEDERATED_ISSUER_ORIGINS', env.FEDERATED_ISSUER_ORIGINS),
       keycloakOrigins: [env.KEYCLOAK_URL, env.KEYCLOAK_PUBLIC_URL ?? env.KEYCLOAK_URL].map((url) =>
         originWithPort(new URL(url)),
       ),

@@ -35,7 +35,13 @@ beforeAll(async () => {
   service = await startTestApp();
   resolving = await startTestApp(
     {
-      urlSafety: { allowHttp: false, internalSuffixes: [], allowedOrigins: [RECEIVER], keycloakOrigins: [] },
+      urlSafety: {
+        allowHttp: false,
+        internalSuffixes: [],
+        allowedOrigins: [RECEIVER],
+        keycloakOrigins: [],
+        federatedIssuerOrigins: [],
+      },
     },
     { resolveHost: async (host) => DNS[host] ?? [] },
   );

@@ -264,6 +264,11 @@ function credentialErrors(
 
 const isKeycloakItself = (issuer: string, { keycloakOrigins = [] }: UrlSafetyOptions): boolean =>
   URL.canParse(issuer) && keycloakOrigins.includes(originWithPort(new URL(issuer)));
+/** Whether the operator's list of issuer origins (if any) leaves this issuer out. */
+const isIssuerNotAccepted = (issuer: string, { federatedIssuerOrigins = [] }: UrlSafetyOptions): boolean =>
+  federatedIssuerOrigins.length > 0 &&
+  URL.canParse(issuer) &&
+  !federatedIssuerOrigins.includes(originWithPort(new URL(issuer)));
 
 /** A federated credential: an issuer Keycloak may call, and a subject compared exactly. */
 function federatedErrors(
@@ -275,7 +280,9 @@ function federatedErrors(
   else {
     const reason = isKeycloakItself(credential.issuer, urlSafety)
       ? "is the platform's own Keycloak: a workload's issuer is another party"
-      : keycloakCalledUrlReason(credential.issuer, urlSafety);
+      : isIssuerNotAccepted(credential.issuer, urlSafety)
+        ? 'is not among the workload identity issuers this platform accepts'
+        : keycloakCalledUrlReason(credential.issuer, urlSafety);
     if (reason) errors.push(error('/credential/issuer', reason));
     else if (/[?#]/.test(credential.issuer))
       errors.push(error('/credential/issuer', 'an issuer has no query or fragment'));

@@ -26,6 +26,8 @@ export interface UrlSafetyOptions {
    * a federated issuer, whose tokens would be the realm's own (or another realm's of that server).
    */
   keycloakOrigins?: readonly string[];
+  /** The only origins a federated issuer may have (FEDERATED_ISSUER_ORIGINS); empty or absent: any. */
+  federatedIssuerOrigins?: readonly string[];
 }
 
 export const STRICT_URL_SAFETY: UrlSafetyOptions = { allowHttp: false, internalSuffixes: [] };

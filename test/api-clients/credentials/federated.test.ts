@@ -249,6 +249,34 @@ describe('federated clients at Keycloak', () => {
     expect(await keycloakClient(`${account}_internal`)).toBeUndefined();
   });
 
+  it('an operator list of issuer origins (FEDERATED_ISSUER_ORIGINS) refuses any other issuer, before Keycloak is asked', async () => {
+    const listed = await startTestApp({
+      urlSafety: {
+        ...testConfig().urlSafety,
+        allowedOrigins: [issuer.url],
+        federatedIssuerOrigins: ['https://token.actions.githubusercontent.com:443'],
+      },
+    });
+    try {
+      const refused = await listed.call<Problem>('POST', clientsUrl(account), {
+        token: paula,
+        body: scriptClient(`${account}_unlisted`, {
+          credential: { type: 'federated', issuer: issuer.url, subject: 'system:serviceaccount:ci:unlisted' },
+        }),
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([
+        expect.objectContaining({
+          pointer: '/credential/issuer',
+          reason: expect.stringMatching(/not among/),
+        }),
+      ]);
+      expect(await keycloakClient(`${account}_unlisted`)).toBeUndefined();
+    } finally {
+      await listed.close();
+    }
+  });
+
   it('moving a client to another issuer removes the old issuer’s identity provider once no client names it', async () => {
     const { clientId } = await federatedClient(account, 'mover', 'mover');
     const url = clientUrl(account, clientId);
