@@ -71,16 +71,13 @@ function check(name: string, body: () => string | undefined): Result {
   return { name, seconds, ...(failure ? { failure } : {}) };
 }
 
+/** helm template of the chart for the pinned Kubernetes version, with these values. */
+const helmTemplate = (helmArgs: string[]) =>
+  run(helm, ['template', 'api-clients', chart, '--kube-version', KUBERNETES_VERSION, ...helmArgs]);
+
 /** helm template, then kubeconform -strict over every object it rendered. */
 function renderAndValidate(helmArgs: string[]): string | undefined {
-  const rendered = run(helm, [
-    'template',
-    'api-clients',
-    chart,
-    '--kube-version',
-    KUBERNETES_VERSION,
-    ...helmArgs,
-  ]);
+  const rendered = helmTemplate(helmArgs);
   if (rendered.status !== 0) return `helm template failed:\n${rendered.output}`;
   const kinds = [...rendered.stdout.matchAll(/^kind: (\w+)$/gm)].map((match) => match[1]);
   const validated = run(
@@ -123,15 +120,7 @@ const results: Result[] = [
     renderAndValidate(['-f', join(chart, 'ci', 'production-values.yaml')]),
   ),
   check('no render without the Keycloak Secret', () => {
-    const rendered = run(helm, [
-      'template',
-      'api-clients',
-      chart,
-      '--kube-version',
-      KUBERNETES_VERSION,
-      '--set',
-      requiredValues[0] ?? '',
-    ]);
+    const rendered = helmTemplate(['--set', requiredValues[0] ?? '']);
     if (rendered.status === 0) return 'helm template succeeded without keycloak.existingSecret.name';
     return rendered.output.includes('keycloak.existingSecret.name') ? undefined : rendered.output;
   }),

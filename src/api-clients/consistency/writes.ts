@@ -13,6 +13,7 @@ import { type Catalogue, scopeIdOf } from '../access/catalogue.js';
 import type { Loaded } from '../access/directory.js';
 import { createRoleAssignment, type UndoSteps } from '../access/role-assignment.js';
 import { type ChangeRecord, recordAttribute, undoRecord } from '../activity/history.js';
+import { endRevivedSecret } from '../credentials/expired-secret.js';
 import { clientIdTaken } from '../errors.js';
 import {
   type ClientRepresentation,
@@ -80,13 +81,9 @@ export function createWrites(gateway: ClientsGateway, options: WriteOptions) {
     const expiredBefore = expiresAtOf(loaded.rep.attributes as Record<string, unknown> | undefined);
     const stillExpired = expiry !== null && Date.parse(expiry) <= Date.now();
     if (expiredBefore && Date.parse(expiredBefore) <= Date.now() && stillExpired) {
-      // The secret Keycloak made on this update expires within the second (an expiry already
-      // past would make the next update rotate again), and the expired one is refused again.
-      const thisSecond = new Date(Math.ceil(Date.now() / 1000) * 1000).toISOString();
-      await gateway.update(loaded.id, {
-        attributes: expiryAttributes(thisSecond),
-      });
-      await gateway.endRotatedSecret(loaded.id);
+      // The secret Keycloak made on this update expires a moment away (an expiry already past
+      // would make the next update rotate again), and the expired one is refused again.
+      await endRevivedSecret(gateway, loaded.id);
     }
     return undefined;
   }
