@@ -12,11 +12,13 @@ import {
   waitForRealm,
 } from '../scripts/lib/keycloak-local.js';
 import { type ActivityRun, activityTable, measureActivity } from './lib/activity.js';
+import { type RunningAnchor, startAnchor } from './lib/anchor.js';
 import { AdminApi, platformAdminTokens, realm, serviceAccountTokens } from './lib/keycloak.js';
 import { http, LoadControl } from './lib/load.js';
 import { type BenchOptions, parseOptions, usage } from './lib/options.js';
 import { childPid, lifetimePeakRss, Sampler, toMB } from './lib/proc.js';
 import {
+  anchorTable,
   type CallCountRow,
   callCountTable,
   evaluateTargets,
@@ -132,6 +134,8 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'api-clients-bench-'));
   let keycloak: RunningKeycloak | undefined;
   let service: RunningService | undefined;
+  let anchor: RunningAnchor | undefined;
+  let anchorSampler: Sampler | undefined;
   let seeder: Seeder | undefined;
   // last resort when the process ends without the finally below: Keycloak has its own process group
   const stopKeycloakOnExit = () => {
@@ -201,6 +205,12 @@ async function main(): Promise<number> {
     serviceSampler = new Sampler(service.pid).start();
     await waitForService(service.url, signal);
     const idle = serviceSampler.now();
+    // the thin proxy: the least a Node service must do for a get or a list (bench/anchor.ts)
+    if (options.anchor) {
+      anchor = await startAnchor({ keycloakUrl, projectRoot, logFile: join(workDir, 'anchor.log') });
+      anchorSampler = new Sampler(anchor.pid).start();
+      log(`[bench] thin proxy (pid ${anchor.pid}) at ${anchor.url}`);
+    }
 
     const ctx: Context = {
       options,
@@ -212,6 +222,7 @@ async function main(): Promise<number> {
       userTokens,
       serviceSampler,
       keycloakSampler,
+      anchor: anchor && anchorSampler ? { url: anchor.url, sampler: anchorSampler } : undefined,
       resources,
       runTag,
       log,
@@ -260,13 +271,14 @@ async function main(): Promise<number> {
       const reads = readScenarios(ctx, realmClients);
       runs.push(await reads.get());
       runs.push(await reads.list());
+      if (options.readsOnly) continue;
       runs.push(...(await createDelete(ctx, realmClients, options.connections, scopeLists)));
       if (options.connections > 1) runs.push(...(await createDelete(ctx, realmClients, 1, scopeLists)));
     }
 
     // 5. Keycloak admin calls per service operation
-    calls = await callCounts(ctx);
-    if (options.usageEvents > 0) {
+    if (!options.readsOnly) calls = await callCounts(ctx);
+    if (options.usageEvents > 0 && !options.readsOnly) {
       log(`[bench] usage and history: ${options.usageEvents} token requests for one client, then their cost`);
       activity = await measureActivity(ctx, keycloakUrl, options.usageEvents);
     }
@@ -287,6 +299,10 @@ async function main(): Promise<number> {
     clearTimeout(watchdog);
     serviceSampler?.stop();
     keycloakSampler?.stop();
+    anchorSampler?.stop();
+    await anchor
+      ?.stop()
+      .catch((error) => log(`[bench] stopping the thin proxy: ${(error as Error).message}`));
     if (reusedUrl) {
       // leave a reused Keycloak as it was: the benchmark's own accounts, its limit, the seeds
       const cleanupSignal = AbortSignal.timeout(15 * 60_000);
@@ -343,6 +359,14 @@ async function main(): Promise<number> {
     '',
     measurementsTable(runs),
     '',
+    ...(anchor
+      ? [
+          '### The service next to the thin proxy (bench/anchor.ts: JWT check, one Keycloak call, JSON answer)',
+          '',
+          anchorTable(runs, resources),
+          '',
+        ]
+      : []),
     '### Keycloak admin calls per service operation (warm service, keycloak_requests_total deltas)',
     '',
     callCountTable(calls),

@@ -26,6 +26,10 @@ export interface BenchOptions {
   cpuProfile?: string;
   /** Token requests for one client before usage is measured (0 skips it). */
   usageEvents: number;
+  /** Measure gets and lists also through the thin proxy (bench/anchor.ts). */
+  anchor: boolean;
+  /** Only gets and lists: no create + delete runs, call counts or usage. */
+  readsOnly: boolean;
 }
 
 export const usage = `npm run bench -- [options]
@@ -48,6 +52,8 @@ report and writes the raw figures to bench/results/.
   --max-minutes 90           stop everything after this long
   --usage-events 20000       token requests for one client before usage is measured (0: skip; about 75/s here)
   --cpu-profile DIR          write a CPU profile of the service (node --cpu-prof) into DIR
+  --no-anchor                leave out the thin proxy (bench/anchor.ts) beside the service
+  --reads-only               gets and lists only (no create + delete, call counts or usage)
   --help
 `;
 
@@ -76,6 +82,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'max-minutes': { type: 'string', default: '90' },
       'cpu-profile': { type: 'string' },
       'usage-events': { type: 'string', default: '20000' },
+      'no-anchor': { type: 'boolean', default: false },
+      'reads-only': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -105,6 +113,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     keepSeed: values['keep-seed'],
     maxMinutes: positiveInt('max-minutes', values['max-minutes']),
     usageEvents: positiveInt('usage-events', values['usage-events'], 0),
+    anchor: !values['no-anchor'],
+    readsOnly: values['reads-only'],
     cpuProfile: values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile']),
   };
 }

@@ -8,6 +8,8 @@ export interface PairedRun {
   realmSize: number;
   service: Stats;
   direct: Stats;
+  /** the same request through the thin proxy (bench/anchor.ts), when it ran */
+  anchor?: Stats;
   /** what "direct" is, in Keycloak admin API terms */
   directCalls: string;
 }
@@ -23,6 +25,10 @@ export interface ResourceRun {
   directOps: number;
   /** Keycloak admin calls the service made in its slices */
   serviceCalls?: CallCount;
+  /** the thin proxy's process in its slices, Keycloak's meanwhile, and the requests it answered */
+  anchor?: WindowStats;
+  keycloakDuringAnchor?: WindowStats;
+  anchorOps?: number;
 }
 
 export interface CallCountRow {
@@ -60,6 +66,10 @@ export function measurementsTable(runs: PairedRun[]): string {
       `| ${run.operation} — service | ${size} | ${fmt(run.service.p50, 2)} | ${fmt(run.service.p99, 2)} | ${fmt(run.service.perSecond)}${warn(run.service)} | p50 ${fmt(p50Ratio(run), 2)}× · req/s ${fmt(throughputRatio(run), 2)}× |`,
       `| ${run.operation} — Keycloak direct (${run.directCalls}) | ${size} | ${fmt(run.direct.p50, 2)} | ${fmt(run.direct.p99, 2)} | ${fmt(run.direct.perSecond)}${warn(run.direct)} | |`,
     );
+    if (run.anchor)
+      lines.push(
+        `| ${run.operation} — thin proxy (bench/anchor.ts) | ${size} | ${fmt(run.anchor.p50, 2)} | ${fmt(run.anchor.p99, 2)} | ${fmt(run.anchor.perSecond)}${warn(run.anchor)} | service/proxy: p50 ${fmt(ratio(run.service.p50, run.anchor.p50), 2)}× · req/s ${fmt(ratio(run.service.perSecond, run.anchor.perSecond), 2)}× |`,
+      );
   }
   return lines.join('\n');
 }
@@ -103,6 +113,24 @@ export function resourceTable(runs: ResourceRun[]): string {
   return lines.join('\n');
 }
 
+/** The service next to the thin proxy, per get and list run: req/s, CPU per request, RSS. */
+export function anchorTable(runs: PairedRun[], resources: ResourceRun[]): string {
+  const lines = [
+    '| run | realm size | req/s service / proxy | ratio | CPU ms/req service / proxy | ratio | RSS peak MB service / proxy | Keycloak CPU ms/req service / proxy |',
+    '|---|---:|---|---:|---|---:|---|---|',
+  ];
+  for (const run of runs) {
+    const res = resources.find((r) => r.run === run.operation && r.realmSize === run.realmSize);
+    if (!run.anchor || !res?.anchor) continue;
+    const cpuService = cpuMsPerOp(res.service, res.serviceOps);
+    const cpuAnchor = cpuMsPerOp(res.anchor, res.anchorOps ?? 0);
+    lines.push(
+      `| ${run.operation} | ${run.realmSize.toLocaleString('en-US')} | ${fmt(run.service.perSecond)} / ${fmt(run.anchor.perSecond)} | ${fmt(ratio(run.service.perSecond, run.anchor.perSecond), 2)}× | ${fmt(cpuService, 2)} / ${fmt(cpuAnchor, 2)} | ${fmt(ratio(cpuService, cpuAnchor), 2)}× | ${fmt(res.service?.rssPeakMB ?? Number.NaN)} / ${fmt(res.anchor.rssPeakMB)} | ${fmt(cpuMsPerOp(res.keycloak, res.serviceOps), 2)} / ${fmt(cpuMsPerOp(res.keycloakDuringAnchor, res.anchorOps ?? 0), 2)} |`,
+    );
+  }
+  return lines.length > 2 ? lines.join('\n') : '';
+}
+
 export function targetList(targets: Target[]): string {
   return targets
     .map((t) => `- ${t.ok === undefined ? '–' : t.ok ? '✓' : '✗'} ${t.name}: ${t.value}`)
@@ -125,6 +153,25 @@ export function evaluateTargets(
       name: `${run.operation} req/s ≥ 1.0× direct @ ${size(run.realmSize)}`,
       value: `${fmt(r, 2)}× (${run.service.perSecond} vs ${run.direct.perSecond} req/s; p50 ${run.service.p50} vs ${run.direct.p50} ms)`,
       ok: r >= 1.0,
+    });
+  }
+  // issue 26: the service next to the thin proxy, the least a Node service must do
+  for (const run of runs.filter((r) => r.anchor)) {
+    const res = resources.find((r) => r.run === run.operation && r.realmSize === run.realmSize);
+    const anchor = run.anchor as Stats;
+    const r = ratio(run.service.perSecond, anchor.perSecond);
+    list.push({
+      name: `${run.operation} req/s ≥ 0.9× the thin proxy @ ${size(run.realmSize)}`,
+      value: `${fmt(r, 2)}× (${run.service.perSecond} vs ${anchor.perSecond} req/s)`,
+      ok: Number.isFinite(r) ? r >= 0.9 : undefined,
+    });
+    const cpuService = cpuMsPerOp(res?.service, res?.serviceOps ?? 0);
+    const cpuAnchor = cpuMsPerOp(res?.anchor, res?.anchorOps ?? 0);
+    const c = ratio(cpuService, cpuAnchor);
+    list.push({
+      name: `${run.operation}: service CPU per request ≤ 1.3× the thin proxy's @ ${size(run.realmSize)}`,
+      value: `${fmt(c, 2)}× (${fmt(cpuService, 2)} vs ${fmt(cpuAnchor, 2)} ms)`,
+      ok: Number.isFinite(c) ? c <= 1.3 : undefined,
     });
   }
   for (const run of resources.filter((r) => r.run.startsWith('get one'))) {

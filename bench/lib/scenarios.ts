@@ -47,6 +47,8 @@ export interface Context {
   userTokens: TokenSource;
   serviceSampler: Sampler;
   keycloakSampler?: Sampler;
+  /** The thin proxy (bench/anchor.ts) that gets and lists are also measured through, and its sampler. */
+  anchor?: { url: string; sampler: Sampler };
   resources: ResourceRun[];
   runTag: string;
   log: (line: string) => void;
@@ -118,7 +120,7 @@ export async function createProbe(ctx: Context): Promise<void> {
   if (list.total !== 5) throw new Error(`the probe account lists ${list.total} clients, not 5`);
 }
 
-type Who = 'direct' | 'service';
+type Who = 'direct' | 'anchor' | 'service';
 
 interface Side<T> {
   result: T;
@@ -136,36 +138,36 @@ function addCalls(a: CallCount | undefined, b: CallCount | undefined): CallCount
 }
 
 /**
- * Warm-up of both sides, then `--slices` slices of `--duration / slices` seconds each in ABBA
- * order, each slice framed by RSS/CPU windows of the service and of Keycloak.
+ * Warm-up of every side, then `--slices` slices of `--duration / slices` seconds each, the order
+ * of the sides reversed every other slice (D A S, S A D, ...), each slice framed by RSS/CPU
+ * windows of the process that answered it (the service, or the thin proxy) and of Keycloak.
  */
 async function alternate<T>(
   ctx: Context,
   label: string,
+  who: Who[],
   run: (who: Who, seconds: number) => Promise<T>,
   merge: (a: T, b: T) => T,
-): Promise<Record<Who, Side<T>>> {
+): Promise<Partial<Record<Who, Side<T>>>> {
   const { options } = ctx;
-  if (options.warmup > 0) {
-    await run('direct', options.warmup);
-    await run('service', options.warmup);
-  }
+  if (options.warmup > 0) for (const side of who) await run(side, options.warmup);
   ctx.log(`[bench] ${label}`);
   const slice = options.duration / options.slices;
   const sides: Partial<Record<Who, Side<T>>> = {};
   for (let i = 0; i < options.slices; i++) {
-    const order: Who[] = i % 2 === 0 ? ['direct', 'service'] : ['service', 'direct'];
-    for (const who of order) {
+    const order = i % 2 === 0 ? who : [...who].reverse();
+    for (const side of order) {
       const countersBefore =
-        who === 'service' ? await scrapeKeycloakCalls(ctx.service.url, ctx.signal) : undefined;
-      const s = ctx.serviceSampler.begin();
+        side === 'service' ? await scrapeKeycloakCalls(ctx.service.url, ctx.signal) : undefined;
+      const sampler = side === 'anchor' && ctx.anchor ? ctx.anchor.sampler : ctx.serviceSampler;
+      const s = sampler.begin();
       const k = ctx.keycloakSampler?.begin();
-      const result = await run(who, slice);
+      const result = await run(side, slice);
       const next: Side<T> = { result, service: s.end(), keycloak: k?.end() };
       if (countersBefore)
         next.calls = delta(countersBefore, await scrapeKeycloakCalls(ctx.service.url, ctx.signal));
-      const before = sides[who];
-      sides[who] = before
+      const before = sides[side];
+      sides[side] = before
         ? {
             result: merge(before.result, next.result),
             service: mergeWindows(before.service, next.service),
@@ -175,29 +177,36 @@ async function alternate<T>(
         : next;
     }
   }
-  return sides as Record<Who, Side<T>>;
+  return sides;
 }
 
 function recordResources(
   ctx: Context,
   run: string,
   realmSize: number,
-  sides: Record<Who, Side<unknown>>,
-  ops: Record<Who, number>,
+  sides: Partial<Record<Who, Side<unknown>>>,
+  ops: Partial<Record<Who, number>>,
 ): void {
   ctx.resources.push({
     run,
     realmSize,
-    service: sides.service.service,
-    keycloak: sides.service.keycloak,
-    keycloakDuringDirect: sides.direct.keycloak,
-    serviceOps: ops.service,
-    directOps: ops.direct,
-    serviceCalls: sides.service.calls,
+    service: sides.service?.service,
+    keycloak: sides.service?.keycloak,
+    keycloakDuringDirect: sides.direct?.keycloak,
+    serviceOps: ops.service ?? 0,
+    directOps: ops.direct ?? 0,
+    serviceCalls: sides.service?.calls,
+    ...(sides.anchor
+      ? {
+          anchor: sides.anchor.service,
+          keycloakDuringAnchor: sides.anchor.keycloak,
+          anchorOps: ops.anchor ?? 0,
+        }
+      : {}),
   });
 }
 
-/** GET through the service and the same GET straight to Keycloak. */
+/** GET through the service, through the thin proxy (when it runs) and straight to Keycloak. */
 export async function pairedGets(
   ctx: Context,
   operation: string,
@@ -207,31 +216,38 @@ export async function pairedGets(
   directCalls: string,
 ): Promise<PairedRun> {
   const validity = ctx.options.duration * 1000 + 60_000;
-  const target = async (who: Who) =>
-    who === 'direct'
-      ? {
-          url: `${ctx.admin.base}${directPath}`,
-          headers: { authorization: `Bearer ${await ctx.serviceTokens.get(validity)}` },
-        }
-      : {
-          url: `${ctx.service.url}${servicePath}`,
-          headers: { authorization: `Bearer ${await ctx.userTokens.get(validity)}` },
-        };
+  const target = async (who: Who) => {
+    if (who === 'direct')
+      return {
+        url: `${ctx.admin.base}${directPath}`,
+        headers: { authorization: `Bearer ${await ctx.serviceTokens.get(validity)}` },
+      };
+    const base = who === 'anchor' && ctx.anchor ? ctx.anchor.url : ctx.service.url;
+    return {
+      url: `${base}${servicePath}`,
+      headers: { authorization: `Bearer ${await ctx.userTokens.get(validity)}` },
+    };
+  };
   const sides = await alternate<Raw>(
     ctx,
     `${operation} @ ${realmSize}`,
+    ctx.anchor ? ['direct', 'anchor', 'service'] : ['direct', 'service'],
     async (who, seconds) => cannon(ctx.control, await target(who), ctx.options.connections, seconds),
     mergeRaw,
   );
+  const service = sides.service as Side<Raw>;
+  const direct = sides.direct as Side<Raw>;
   recordResources(ctx, operation, realmSize, sides, {
-    service: sides.service.result.latencies.length,
-    direct: sides.direct.result.latencies.length,
+    service: service.result.latencies.length,
+    direct: direct.result.latencies.length,
+    anchor: sides.anchor?.result.latencies.length,
   });
   return {
     operation,
     realmSize,
-    service: summarise(sides.service.result),
-    direct: summarise(sides.direct.result),
+    service: summarise(service.result),
+    direct: summarise(direct.result),
+    ...(sides.anchor ? { anchor: summarise(sides.anchor.result) } : {}),
     directCalls,
   };
 }
@@ -310,7 +326,7 @@ export async function createDelete(
     n += 1;
     return `${realmSize}-${connections}-${n}`;
   };
-  const cycles: Record<Who, (time: TimeStep) => Promise<void>> = {
+  const cycles: Record<'direct' | 'service', (time: TimeStep) => Promise<void>> = {
     service: serviceCycle(ctx, seq),
     direct: directCycle(ctx, seq, scopeLists),
   };
@@ -318,15 +334,25 @@ export async function createDelete(
   const sides = await alternate<CycleRaw>(
     ctx,
     `create + delete (${label}) @ ${realmSize}`,
-    (who, seconds) => cycleLoop(ctx.control, connections, seconds, MAX_CYCLES, cycles[who]),
+    ['direct', 'service'],
+    (who, seconds) =>
+      cycleLoop(
+        ctx.control,
+        connections,
+        seconds,
+        MAX_CYCLES,
+        cycles[who === 'direct' ? 'direct' : 'service'],
+      ),
     mergeCycles,
   );
+  const serviceSide = sides.service as Side<CycleRaw>;
+  const directSide = sides.direct as Side<CycleRaw>;
   recordResources(ctx, `create + delete (${label})`, realmSize, sides, {
-    service: sides.service.result.cycles,
-    direct: sides.direct.result.cycles,
+    service: serviceSide.result.cycles,
+    direct: directSide.result.cycles,
   });
-  const service = summariseCycles(sides.service.result);
-  const direct = summariseCycles(sides.direct.result);
+  const service = summariseCycles(serviceSide.result);
+  const direct = summariseCycles(directSide.result);
   const none = summarise({ latencies: [], seconds: 0, failures: 0, statuses: {} });
   return [
     {

@@ -30,6 +30,9 @@ export interface ServiceOptions {
   projectRoot: string;
   /** With the child: write a V8 CPU profile (node --cpu-prof) into this folder when it stops. */
   cpuProfileDir?: string;
+  /** With the child: another build's entry point than dist/main.js, and settings on top (A/B runs). */
+  entry?: string;
+  env?: Record<string, string>;
 }
 
 /** The service's configuration for the run: no rate limit, no load shedding. */
@@ -80,7 +83,7 @@ async function startInProcess(options: ServiceOptions): Promise<RunningService> 
 }
 
 /** A free TCP port on 127.0.0.1 (the compiled build takes its port from PORT and does not report it). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -130,7 +133,7 @@ async function startChild(options: ServiceOptions): Promise<RunningService> {
       [
         ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
         ...startFlags(options.projectRoot),
-        join(options.projectRoot, 'dist', 'main.js'),
+        options.entry ?? join(options.projectRoot, 'dist', 'main.js'),
       ],
       {
         cwd: options.projectRoot,
@@ -140,6 +143,7 @@ async function startChild(options: ServiceOptions): Promise<RunningService> {
           ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
           NODE_ENV: 'production',
           ...serviceEnv(options),
+          ...options.env,
           PORT: String(port),
         },
         stdio: ['ignore', out, out],

@@ -193,11 +193,17 @@ export const errorHandling = fp(
     });
     app.setNotFoundHandler(unrouted);
 
-    /** A route matched, but the path is another route's literal path: PUT .../bulk-delete is 405, not a clientId. */
+    /**
+     * A route matched, but the path is another route's literal path: PUT .../bulk-delete is 405,
+     * not a clientId. Only a parameter whose value is some route's literal segment can shadow one:
+     * any other request skips the route table's search (one find per method, on every request).
+     */
     function isShadowed(request: FastifyRequest): boolean {
       const pattern = request.routeOptions.url;
       // '*' is the CORS preflight route, on every path
       if (pattern === undefined || pattern === '*' || !pattern.includes(':')) return false;
+      const params = Object.values((request.params ?? {}) as Record<string, unknown>);
+      if (!params.some((value) => typeof value === 'string' && routes.isLiteralSegment(value))) return false;
       return !routes.allowed(request.url.split('?')[0] ?? '').includes(request.method);
     }
 

@@ -42,12 +42,23 @@ export function loggerOptions(level: string, { pretty = false }: { pretty?: bool
 /**
  * One log line per request, when it is answered (Fastify's own logging writes two: "incoming
  * request" and "request completed"); refusals and failures add their own line with the reason.
+ *
+ * The line is written by one child logger made at start, whose redaction names only what such a
+ * line could ever hold (it carries no headers, body or query values by construction): the app's
+ * wildcard paths cost about 70 µs per line, 4 µs without them (pino 10 on this project's machine,
+ * issue 26),
+ * and this line is written once per request. Every other line keeps the app's full redaction.
  */
 export const requestLogPlugin = fp(
   async (app: FastifyInstance) => {
+    const accessLog = app.log.child(
+      {},
+      { redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' } },
+    );
     app.addHook('onResponse', async (request, reply) => {
-      request.log.info(
+      accessLog.info(
         {
+          reqId: request.id,
           req: { method: request.method, url: request.url },
           res: { statusCode: reply.statusCode },
           responseTime: Math.round(reply.elapsedTime * 10) / 10,

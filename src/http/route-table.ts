@@ -11,15 +11,20 @@ export const MAX_PARAM_LENGTH = 16_384;
 export function createRouteTable() {
   const router = FindMyWay({ maxParamLength: MAX_PARAM_LENGTH });
   const methods = new Set<string>();
+  /** Every path segment that some route names literally (`api-clients`, `bulk-delete`, ...). */
+  const literals = new Set<string>();
   return {
     add(method: string | string[], url: string): void {
       // the CORS preflight route answers OPTIONS on every path: it says nothing about a resource
       if (url === '*') return;
+      for (const segment of url.split('/')) if (segment && !segment.startsWith(':')) literals.add(segment);
       for (const one of [method].flat()) {
         router.on(one as FindMyWay.HTTPMethod, url, () => undefined);
         methods.add(one);
       }
     },
+    /** Whether some route has this text as a literal segment of its path. */
+    isLiteralSegment: (value: string): boolean => literals.has(value),
     /**
      * The methods the path has, sorted; empty when no route has the path. Only the most specific
      * patterns that match count: `.../api-clients/bulk-delete` is the bulk-delete resource, and the
