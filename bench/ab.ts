@@ -1,4 +1,4 @@
-// npm run bench:ab: A/B of the service's CPU per request against a running Keycloak (KEYCLOAK_URL), beside the thin
+// npx tsx bench/ab.ts: A/B of the service's CPU per request against a running Keycloak (KEYCLOAK_URL), beside the thin
 // proxy: each variant is a service process of its own (a build folder and/or settings), measured
 // in turns, round after round, so that the machine's load weighs on all alike.
 //   VARIANTS='{"now":{},"warn":{"env":{"LOG_LEVEL":"warn"}},"old":{"dist":".cache/ab/old"}}'
@@ -6,6 +6,9 @@
 // `npx tsc -p tsconfig.build.json --outDir .cache/ab/old`. `{"dev": true}` runs the service as
 // `npm run dev` does (`node --import tsx src/main.ts`, no NODE_ENV) on a terminal of its own
 // (util-linux `script`), so that its log is pino-pretty's, as a newcomer sees it.
+// RATE=N holds every target at N requests per second (autocannon overallRate) instead of as fast
+// as each answers: CPU per request is then compared at the same load, without the batching a
+// faster target gets from its higher rate.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +102,7 @@ for (let n = 1; n <= 5; n++) {
   });
 }
 const headers = { authorization: `Bearer ${token}` };
+const rate = process.env.RATE ? Number(process.env.RATE) : undefined;
 const sums: Record<string, { cpu: number; n: number; s: number }> = {};
 try {
   for (const t of Object.values(targets)) await cannon(control, { url: `${t.url}${path}`, headers }, 10, 3);
@@ -107,7 +111,7 @@ try {
     for (const [name, t] of order) {
       const s = new Sampler(t.pid).start();
       const w = s.begin();
-      const raw = await cannon(control, { url: `${t.url}${path}`, headers }, 10, seconds);
+      const raw = await cannon(control, { url: `${t.url}${path}`, headers, rate }, 10, seconds);
       const st = w.end();
       s.stop();
       const sum = sums[name] ?? { cpu: 0, n: 0, s: 0 };

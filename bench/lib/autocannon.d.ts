@@ -35,6 +35,7 @@ declare module 'autocannon' {
     timeout?: number;
     method?: string;
     headers?: Record<string, string>;
+    overallRate?: number;
     body?: string;
   }
 

@@ -80,6 +80,8 @@ export class LoadControl {
 export interface CannonTarget {
   url: string;
   headers: Record<string, string>;
+  /** requests per second over all connections (autocannon's overallRate); unset: as fast as answered */
+  rate?: number;
 }
 
 /** GETs `url` over `connections` keep-alive connections for `seconds`; 200 is the expected answer. */
@@ -97,6 +99,7 @@ export async function cannon(
     duration: seconds,
     timeout: 10,
     headers: target.headers,
+    ...(target.rate ? { overallRate: target.rate } : {}),
   });
   instance.on('response', (_client: unknown, status: number, _bytes: number, responseTime: number) => {
     if (status === 200) latencies.push(responseTime);
