@@ -26,6 +26,14 @@ export interface BenchOptions {
   cpuProfile?: string;
   /** Token requests for one client before usage is measured (0 skips it). */
   usageEvents: number;
+  /**
+   * Realm size of the create-latency run (creates in a row on one fresh account, each beside its
+   * Keycloak calls): undefined = the largest of `sizes`; 0 skips it; larger than every size grows
+   * the realm to it after the other measurements.
+   */
+  createLatencyAt?: number;
+  /** Creates in the create-latency run. */
+  createLatencyCount: number;
 }
 
 export const usage = `npm run bench -- [options]
@@ -48,6 +56,9 @@ report and writes the raw figures to bench/results/.
   --max-minutes 90           stop everything after this long
   --usage-events 20000       token requests for one client before usage is measured (0: skip; about 75/s here)
   --cpu-profile DIR          write a CPU profile of the service (node --cpu-prof) into DIR
+  --create-latency-at N      realm size of the create-latency run (default: the largest size; 0: skip;
+                             above the largest size: the realm is grown to N for it alone)
+  --create-latency-count 8   creates in a row on one fresh account in that run
   --help
 `;
 
@@ -76,6 +87,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'max-minutes': { type: 'string', default: '90' },
       'cpu-profile': { type: 'string' },
       'usage-events': { type: 'string', default: '20000' },
+      'create-latency-at': { type: 'string' },
+      'create-latency-count': { type: 'string', default: '8' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -105,6 +118,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     keepSeed: values['keep-seed'],
     maxMinutes: positiveInt('max-minutes', values['max-minutes']),
     usageEvents: positiveInt('usage-events', values['usage-events'], 0),
+    createLatencyAt:
+      values['create-latency-at'] === undefined
+        ? undefined
+        : positiveInt('create-latency-at', values['create-latency-at'], 0),
+    createLatencyCount: positiveInt('create-latency-count', values['create-latency-count']),
     cpuProfile: values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile']),
   };
 }
