@@ -184,19 +184,41 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   }
 
   /**
-   * Throws limit-reached when the account holds as many clients as its limit allows; `exact`
-   * (under the account's lock) reads the limit from Keycloak rather than this replica's cache.
-   * A refusal is always exact: a full account under the cached limit is checked once more against
-   * the limit Keycloak holds now, so a limit raised on another replica counts at once.
+   * Throws limit-reached when the account holds as many clients as its limit allows, else answers
+   * how many it holds; `exact` (under the account's lock) reads the limit from Keycloak rather
+   * than this replica's cache. A refusal is always exact: a full account under the cached limit is
+   * checked once more against the limit Keycloak holds now, so a limit raised on another replica
+   * counts at once.
    */
-  async function assertRoom(accountId: string, exact = false): Promise<void> {
+  async function assertRoom(accountId: string, exact = false): Promise<number> {
     const [existing, cached] = await Promise.all([
       directory.accountClients(accountId),
       exact ? limits.current(accountId) : limits.maxFor(accountId),
     ]);
-    if (existing.length < cached) return;
+    if (existing.length < cached) return existing.length;
     const max = exact ? cached : await limits.current(accountId);
     if (existing.length >= max) throw limitReached(accountId, existing.length, max);
+    return existing.length;
+  }
+
+  /**
+   * The count the last create of an account on this replica left when it released the lock: what
+   * it read under the lock, plus its own client. Taken (once) by the create whose local turn comes
+   * next, a moment later.
+   */
+  const countLeft = createTtlCache<string, number>({ ttlMs: 10_000, max: 10_000 });
+
+  /**
+   * The check of a create whose turn on this replica came after other creates of the account:
+   * refuses without a write once the account is full. The count the create before it left spares
+   * the account query while it shows room (the exact count is read under the lock next); a
+   * refusal is read from Keycloak.
+   */
+  async function assertRoomAtTurn(accountId: string): Promise<void> {
+    const left = countLeft.peek(accountId);
+    countLeft.delete(accountId);
+    if (left !== undefined && left < (await limits.maxFor(accountId))) return;
+    await assertRoom(accountId);
   }
 
   async function assertClientIdFree(clientId: string): Promise<void> {
@@ -300,7 +322,8 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         accountLockName(accountId),
         'API Clients service: held while an API client of this account is created',
         async (lease) => {
-          await assertRoom(accountId, true);
+          countLeft.delete(accountId);
+          const used = await assertRoom(accountId, true);
           lease.assertLeft(`the create of ${clientId}`);
           const { id, secret } = await federation
             .withBinding(fields.credential, undefined, () =>
@@ -312,13 +335,16 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
               throw error;
             });
           directory.remember(clientId, id, accountId);
+          countLeft.set(accountId, used + 1);
           return {
             ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)),
             ...(secret !== undefined ? { secret } : {}),
           };
         },
         // While other creates of the account hold the lock: once it is full, say so at once.
-        () => assertRoom(accountId),
+        (moment) => (moment === 'turn' ? assertRoomAtTurn(accountId) : assertRoom(accountId).then(() => {})),
+        // Creates of one account on this replica queue here: one at a time asks Keycloak for the lock.
+        { queueLocally: true },
       );
     },
 
