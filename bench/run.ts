@@ -16,7 +16,7 @@ import { type CreateLatencyRun, createLatencyTable, measureCreateLatency } from 
 import { AdminApi, platformAdminTokens, realm, serviceAccountTokens } from './lib/keycloak.js';
 import { http, LoadControl } from './lib/load.js';
 import { type BenchOptions, parseOptions, usage } from './lib/options.js';
-import { childPid, lifetimePeakRss, Sampler, toMB } from './lib/proc.js';
+import { childPid, lifetimePeakRss, listeningPid, Sampler, toMB } from './lib/proc.js';
 import {
   type CallCountRow,
   callCountTable,
@@ -171,6 +171,9 @@ async function main(): Promise<number> {
       log(`[bench] using KEYCLOAK_URL=${reusedUrl}`);
       await waitForRealm(reusedUrl);
       keycloakUrl = reusedUrl;
+      // its JVM's CPU too, when this machine's `ss` names the process listening on its port
+      const jvm = listeningPid(new URL(reusedUrl).port);
+      if (jvm) keycloakSampler = new Sampler(jvm).start();
     } else {
       keycloak = await startLocalKeycloak({ version: keycloakVersion });
       keycloakUrl = keycloak.url;
