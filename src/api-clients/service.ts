@@ -203,20 +203,22 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
 
   /**
    * The count the last create of an account on this replica left when it released the lock: what
-   * it read under the lock, plus its own client. Taken (once) by the create whose local turn comes
-   * next, a moment later.
+   * it read under the lock, plus its own client. Kept as long as the limit (limitCacheTtlMs), and
+   * dropped when the next holder starts. It may be low only by creates of other replicas since.
    */
-  const countLeft = createTtlCache<string, number>({ ttlMs: 10_000, max: 10_000 });
+  const countLeft = createTtlCache<string, number>({
+    ttlMs: options.limitCacheTtlMs ?? 10_000,
+    max: 10_000,
+  });
 
   /**
-   * The check of a create whose turn on this replica came after other creates of the account:
-   * refuses without a write once the account is full. The count the create before it left spares
-   * the account query while it shows room (the exact count is read under the lock next); a
-   * refusal is read from Keycloak.
+   * The check before the lock (on arrival, and when a queued create's turn comes): refuses without
+   * a write once the account is full. While the count this replica's last create of the account
+   * left shows room, it spares the account query (the exact count is read under the lock next);
+   * a refusal is always read from Keycloak.
    */
-  async function assertRoomAtTurn(accountId: string): Promise<void> {
+  async function assertRoomBeforeLock(accountId: string): Promise<void> {
     const left = countLeft.peek(accountId);
-    countLeft.delete(accountId);
     if (left !== undefined && left < (await limits.maxFor(accountId))) return;
     await assertRoom(accountId);
   }
@@ -317,7 +319,7 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         recordAttribute(changeRecord('created', accountId, clientId, actor)),
       );
       // Refusals cost Keycloak no write: a taken clientId and a full account are found before the lock.
-      await Promise.all([assertRoom(accountId), assertClientIdFree(clientId)]);
+      await Promise.all([assertRoomBeforeLock(accountId), assertClientIdFree(clientId)]);
       return locks.withLock(
         accountLockName(accountId),
         'API Clients service: held while an API client of this account is created',
@@ -342,7 +344,9 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
           };
         },
         // While other creates of the account hold the lock: once it is full, say so at once.
-        (moment) => (moment === 'turn' ? assertRoomAtTurn(accountId) : assertRoom(accountId).then(() => {})),
+        // (while another replica holds it, this replica's count says nothing: read it)
+        (moment) =>
+          moment === 'turn' ? assertRoomBeforeLock(accountId) : assertRoom(accountId).then(() => {}),
         // Creates of one account on this replica queue here: one at a time asks Keycloak for the lock.
         { queueLocally: true },
       );
