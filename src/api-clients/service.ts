@@ -202,9 +202,10 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   }
 
   /**
-   * The count the last create of an account on this replica left when it released the lock: what
-   * it read under the lock, plus its own client. Kept as long as the limit (limitCacheTtlMs), and
-   * dropped when the next holder starts. It may be low only by creates of other replicas since.
+   * The count the last create of an account on this replica left: what it read under the lock,
+   * plus its own client. Kept as long as the limit (limitCacheTtlMs), dropped when a create fails.
+   * It may be low by creates since: the one holding the lock now (a waiter's turn comes after it
+   * has set its own), and those of other replicas.
    */
   const countLeft = createTtlCache<string, number>({
     ttlMs: options.limitCacheTtlMs ?? 10_000,
@@ -324,14 +325,19 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         accountLockName(accountId),
         'API Clients service: held while an API client of this account is created',
         async (lease) => {
-          countLeft.delete(accountId);
-          const used = await assertRoom(accountId, true);
+          const used = await assertRoom(accountId, true).catch((error: unknown) => {
+            // full after all (another replica's creates): the next check reads the account
+            countLeft.delete(accountId);
+            throw error;
+          });
           lease.assertLeft(`the create of ${clientId}`);
           const { id, secret } = await federation
             .withBinding(fields.credential, undefined, () =>
               writes.create(plan, accountId, fields.roles, catalogue, lease),
             )
             .catch(async (error: unknown) => {
+              // what a failed create left is not known for sure (an unknown outcome keeps the lock)
+              countLeft.delete(accountId);
               // an identity provider made for this create alone goes again
               await federation.releaseIfUnused(issuerOf(fields.credential));
               throw error;

@@ -84,5 +84,8 @@ describe('the check before the account lock', () => {
     expect(answer.body.type).toBe('urn:api-clients:problem:limit-reached');
     expect(await keycloakAccountClientIds(account)).toHaveLength(5);
     expect(await lockRoleExists(account)).toBe(false);
+    // that refusal forgot the count: the next one reads the account before the lock, and takes none
+    const again = await callsDuring(a, async () => expect((await create(a, account, 'a7')).status).toBe(409));
+    expect(again).toEqual({ accountQueries: 1, acquires: 0 });
   });
 });
