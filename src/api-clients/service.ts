@@ -219,9 +219,34 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
    * a refusal is always read from Keycloak.
    */
   async function assertRoomBeforeLock(accountId: string): Promise<void> {
+    const max = await limits.maxFor(accountId);
     const left = countLeft.peek(accountId);
-    if (left !== undefined && left < (await limits.maxFor(accountId))) return;
-    await assertRoom(accountId);
+    if (left !== undefined && left < max) return;
+    const { joined, count } = await countNow(accountId);
+    if (count < max) return;
+    // a refusal is read by this request, and checked against the limit Keycloak holds now
+    if (joined) return void (await assertRoom(accountId));
+    const current = await limits.current(accountId);
+    if (count >= current) throw limitReached(accountId, count, current);
+  }
+
+  /** Account queries in flight, by account: creates arriving together share one (see countNow). */
+  const countsInFlight = new Map<string, Promise<number>>();
+
+  /**
+   * The account's count, from a query in flight when there is one: ten creates of one account
+   * arriving together make one query, not ten. A joined query only ever lets a create go on to the
+   * lock (where the exact count is read); a refusal rests on a query of the request's own.
+   */
+  async function countNow(accountId: string): Promise<{ joined: boolean; count: number }> {
+    const inFlight = countsInFlight.get(accountId);
+    if (inFlight) return { joined: true, count: await inFlight };
+    const count = directory
+      .accountClients(accountId)
+      .then((clients) => clients.length)
+      .finally(() => countsInFlight.delete(accountId));
+    countsInFlight.set(accountId, count);
+    return { joined: false, count: await count };
   }
 
   async function assertClientIdFree(clientId: string): Promise<void> {

@@ -74,6 +74,16 @@ describe('the check before the account lock', () => {
     expect(await keycloakAccountClientIds(account)).toHaveLength(5);
   });
 
+  it('creates of one account arriving together share one account query before the lock', async () => {
+    const account = uniqueAccount('together');
+    const calls = await callsDuring(a, async () => {
+      const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => create(a, account, `t${i}`)));
+      expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201, 201]);
+    });
+    // one shared before the lock, then one under the lock per create
+    expect(calls).toEqual({ accountQueries: 1 + 4, acquires: 4 });
+  });
+
   it('another replica filled the account since: the create is refused by the count under the lock', async () => {
     const account = uniqueAccount('other');
     for (let i = 1; i <= 4; i++) expect((await create(a, account, `a${i}`)).status).toBe(201);
