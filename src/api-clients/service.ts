@@ -219,10 +219,10 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
    * a refusal is always read from Keycloak.
    */
   async function assertRoomBeforeLock(accountId: string): Promise<void> {
-    const max = await limits.maxFor(accountId);
     const left = countLeft.peek(accountId);
-    if (left !== undefined && left < max) return;
-    const { joined, count } = await countNow(accountId);
+    const cachedMax = limits.maxFor(accountId);
+    if (left !== undefined && left < (await cachedMax)) return;
+    const [{ joined, count }, max] = await Promise.all([countNow(accountId), cachedMax]);
     if (count < max) return;
     // a refusal is read by this request, and checked against the limit Keycloak holds now
     if (joined) return void (await assertRoom(accountId));
