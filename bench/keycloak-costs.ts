@@ -13,7 +13,7 @@ import { projectRoot, waitForRealm } from '../scripts/lib/keycloak-local.js';
 import { delta, scrapeKeycloakCalls } from './lib/calls.js';
 import { AdminApi, platformAdminTokens, serviceAccountTokens } from './lib/keycloak.js';
 import { cannon, LoadControl, summarise } from './lib/load.js';
-import { Sampler } from './lib/proc.js';
+import { listeningPid, Sampler } from './lib/proc.js';
 import { asUser, type Context, PROBE, probeBody } from './lib/scenarios.js';
 import { buildService, startService } from './lib/service.js';
 
@@ -38,10 +38,9 @@ if (!['127.0.0.1', 'localhost'].includes(new URL(keycloakUrl).hostname))
 
 /** The pid listening on Keycloak's port (the JVM). */
 function listenerPid(): number {
-  const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
-  const pid = /pid=(\d+)/.exec(out)?.[1];
+  const pid = listeningPid(port);
   if (!pid) throw new Error(`no process listens on port ${port}`);
-  return Number(pid);
+  return pid;
 }
 
 /** Local ports of the service's established connections to Keycloak. */

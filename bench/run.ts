@@ -13,10 +13,11 @@ import {
 } from '../scripts/lib/keycloak-local.js';
 import { type ActivityRun, activityTable, measureActivity } from './lib/activity.js';
 import { type RunningAnchor, startAnchor } from './lib/anchor.js';
+import { type CreateLatencyRun, createLatencyTable, measureCreateLatency } from './lib/create-latency.js';
 import { AdminApi, platformAdminTokens, realm, serviceAccountTokens } from './lib/keycloak.js';
 import { http, LoadControl } from './lib/load.js';
 import { type BenchOptions, parseOptions, usage } from './lib/options.js';
-import { childPid, lifetimePeakRss, Sampler, toMB } from './lib/proc.js';
+import { childPid, lifetimePeakRss, listeningPid, Sampler, toMB } from './lib/proc.js';
 import {
   anchorTable,
   type CallCountRow,
@@ -161,6 +162,7 @@ async function main(): Promise<number> {
   const resources: ResourceRun[] = [];
   let calls: CallCountRow[] = [];
   let activity: ActivityRun | undefined;
+  let createLatency: CreateLatencyRun | undefined;
   let summary: ServiceSummary = { mode: options.inProcess ? 'in-process' : 'compiled build' };
   let serviceSampler: Sampler | undefined;
   let keycloakSampler: Sampler | undefined;
@@ -173,6 +175,9 @@ async function main(): Promise<number> {
       log(`[bench] using KEYCLOAK_URL=${reusedUrl}`);
       await waitForRealm(reusedUrl);
       keycloakUrl = reusedUrl;
+      // its JVM's CPU too, when this machine's `ss` names the process listening on its port
+      const jvm = listeningPid(new URL(reusedUrl).port);
+      if (jvm) keycloakSampler = new Sampler(jvm).start();
     } else {
       keycloak = await startLocalKeycloak({ version: keycloakVersion });
       keycloakUrl = keycloak.url;
@@ -239,19 +244,21 @@ async function main(): Promise<number> {
     const afterProbe = serviceSampler.now();
 
     // 4. grow the realm size by size and measure at each
-    seeder = new Seeder(
+    const growing = new Seeder(
       admin,
       { runTag, clientsPerAccount: options.clientsPerAccount, concurrency: options.seedConcurrency },
       signal,
     );
+    seeder = growing;
     if (reusedUrl) log('[bench] counting the realm’s clients (on a large realm this takes a while)');
     let realmClients = await admin.countClients();
     log(`[bench] the realm holds ${realmClients} clients`);
-    for (const size of options.sizes) {
+    /** Seeds the realm up to `size` clients (it only grows). */
+    const growTo = async (size: number) => {
       if (realmClients < size) {
         log(`[seed] adding ${size - realmClients} clients (${options.seedConcurrency} at a time)`);
         const window = keycloakSampler?.begin();
-        const batch = await seeder.grow(size - realmClients, log);
+        const batch = await growing.grow(size - realmClients, log);
         const kc = window?.end();
         realmClients = size;
         const record: SeedRecord = {
@@ -268,6 +275,9 @@ async function main(): Promise<number> {
           `[bench] the realm already holds ${realmClients} > ${size} clients: measuring at ${realmClients}`,
         );
       }
+    };
+    for (const size of options.sizes) {
+      await growTo(size);
       const reads = readScenarios(ctx, realmClients);
       runs.push(await reads.get());
       runs.push(await reads.list());
@@ -276,7 +286,14 @@ async function main(): Promise<number> {
       if (options.connections > 1) runs.push(...(await createDelete(ctx, realmClients, 1, scopeLists)));
     }
 
-    // 5. Keycloak admin calls per service operation
+    // 5. create at scale: creates in a row on one fresh account, each beside its Keycloak calls
+    const latencyAt = options.createLatencyAt ?? Math.max(...options.sizes);
+    if (latencyAt > 0 && !options.readsOnly) {
+      await growTo(latencyAt);
+      createLatency = await measureCreateLatency(ctx, realmClients, options.createLatencyCount);
+    }
+
+    // 6. Keycloak admin calls per service operation
     if (!options.readsOnly) calls = await callCounts(ctx);
     if (options.usageEvents > 0 && !options.readsOnly) {
       log(`[bench] usage and history: ${options.usageEvents} token requests for one client, then their cost`);
@@ -341,7 +358,14 @@ async function main(): Promise<number> {
   }
   rmSync(workDir, { recursive: true, force: true });
 
-  const targets = evaluateTargets(runs, calls, resources, summary.rssPeakMB, options.inProcess);
+  const targets = evaluateTargets(
+    runs,
+    calls,
+    resources,
+    summary.rssPeakMB,
+    options.inProcess,
+    createLatency,
+  );
   const loadAverageEnd = loadavg().map((l) => round(l, 2));
   const seedText = seeding
     .map(
@@ -373,6 +397,14 @@ async function main(): Promise<number> {
     '',
     underLoad(resources),
     '',
+    ...(createLatency
+      ? [
+          `### Create at scale (${createLatency.samples.length} creates in a row on one fresh account, realm of ${createLatency.realmSize.toLocaleString('en-US')} clients; Keycloak calls as the service's keycloak_request_duration_seconds recorded them)`,
+          '',
+          createLatencyTable(createLatency),
+          '',
+        ]
+      : []),
     ...(activity
       ? [
           '### Usage and history (one client, cold = a range the replica had not read)',
@@ -412,6 +444,7 @@ async function main(): Promise<number> {
     runs,
     callCounts: calls,
     activity,
+    createLatency,
     service: summary,
     resources,
     targets,

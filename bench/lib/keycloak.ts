@@ -128,15 +128,27 @@ export class AdminApi {
     return JSON.parse(answer.text) as T;
   }
 
-  /** Every client of the realm, counted page by page. */
+  /**
+   * Every client of the realm, counted by bisection on `first` with pages of one client: a page of
+   * 1,000 full representations took Keycloak 28 s on a realm of 20,000, one of a single client a
+   * few ms wherever it starts.
+   */
   async countClients(): Promise<number> {
-    const page = 1000;
-    let total = 0;
-    for (let first = 0; ; first += page) {
-      const clients = await this.json<unknown[]>(`/clients?first=${first}&max=${page}`);
-      total += clients.length;
-      if (clients.length < page) return total;
+    const exists = async (index: number) =>
+      (await this.json<unknown[]>(`/clients?first=${index}&max=1`)).length > 0;
+    if (!(await exists(0))) return 0;
+    let low = 0; // a client at this index exists
+    let high = 1024; // and none from here on, once found
+    while (await exists(high)) {
+      low = high;
+      high *= 2;
     }
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      if (await exists(middle)) low = middle;
+      else high = middle;
+    }
+    return high;
   }
 
   /** Creates a client; answers its internal id (from Location). */

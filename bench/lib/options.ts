@@ -30,6 +30,14 @@ export interface BenchOptions {
   anchor: boolean;
   /** Only gets and lists: no create + delete runs, call counts or usage. */
   readsOnly: boolean;
+  /**
+   * Realm size of the create-latency run (creates in a row on one fresh account, each beside its
+   * Keycloak calls): undefined = the largest of `sizes`; 0 skips it; larger than every size grows
+   * the realm to it after the other measurements.
+   */
+  createLatencyAt?: number;
+  /** Creates in the create-latency run. */
+  createLatencyCount: number;
 }
 
 export const usage = `npm run bench -- [options]
@@ -54,6 +62,9 @@ report and writes the raw figures to bench/results/.
   --cpu-profile DIR          write a CPU profile of the service (node --cpu-prof) into DIR
   --no-anchor                leave out the thin proxy (bench/anchor.ts) beside the service
   --reads-only               gets and lists only (no create + delete, call counts or usage)
+  --create-latency-at N      realm size of the create-latency run (default: the largest size; 0: skip;
+                             above the largest size: the realm is grown to N for it alone)
+  --create-latency-count 8   creates in a row on one fresh account in that run
   --help
 `;
 
@@ -84,6 +95,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'usage-events': { type: 'string', default: '20000' },
       'no-anchor': { type: 'boolean', default: false },
       'reads-only': { type: 'boolean', default: false },
+      'create-latency-at': { type: 'string' },
+      'create-latency-count': { type: 'string', default: '8' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -115,6 +128,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     usageEvents: positiveInt('usage-events', values['usage-events'], 0),
     anchor: !values['no-anchor'],
     readsOnly: values['reads-only'],
+    createLatencyAt:
+      values['create-latency-at'] === undefined
+        ? undefined
+        : positiveInt('create-latency-at', values['create-latency-at'], 0),
+    createLatencyCount: positiveInt('create-latency-count', values['create-latency-count']),
     cpuProfile: values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile']),
   };
 }

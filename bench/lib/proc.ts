@@ -157,3 +157,14 @@ export function mergeWindows(
     rssEndMB: b.rssEndMB,
   };
 }
+
+/** The pid of the process listening on this TCP port (a reused Keycloak's JVM), if `ss` can tell. */
+export function listeningPid(port: string): number | undefined {
+  try {
+    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+    const pid = /pid=(\d+)/.exec(out)?.[1];
+    return pid ? Number(pid) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -184,19 +184,69 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
   }
 
   /**
-   * Throws limit-reached when the account holds as many clients as its limit allows; `exact`
-   * (under the account's lock) reads the limit from Keycloak rather than this replica's cache.
-   * A refusal is always exact: a full account under the cached limit is checked once more against
-   * the limit Keycloak holds now, so a limit raised on another replica counts at once.
+   * Throws limit-reached when the account holds as many clients as its limit allows, else answers
+   * how many it holds; `exact` (under the account's lock) reads the limit from Keycloak rather
+   * than this replica's cache. A refusal is always exact: a full account under the cached limit is
+   * checked once more against the limit Keycloak holds now, so a limit raised on another replica
+   * counts at once.
    */
-  async function assertRoom(accountId: string, exact = false): Promise<void> {
+  async function assertRoom(accountId: string, exact = false): Promise<number> {
     const [existing, cached] = await Promise.all([
       directory.accountClients(accountId),
       exact ? limits.current(accountId) : limits.maxFor(accountId),
     ]);
-    if (existing.length < cached) return;
+    if (existing.length < cached) return existing.length;
     const max = exact ? cached : await limits.current(accountId);
     if (existing.length >= max) throw limitReached(accountId, existing.length, max);
+    return existing.length;
+  }
+
+  /**
+   * The count the last create of an account on this replica left: what it read under the lock,
+   * plus its own client. Kept as long as the limit (limitCacheTtlMs), dropped when a create fails.
+   * It may be low by creates since: the one holding the lock now (a waiter's turn comes after it
+   * has set its own), and those of other replicas.
+   */
+  const countLeft = createTtlCache<string, number>({
+    ttlMs: options.limitCacheTtlMs ?? 10_000,
+    max: 10_000,
+  });
+
+  /**
+   * The check before the lock (on arrival, and when a queued create's turn comes): refuses without
+   * a write once the account is full. While the count this replica's last create of the account
+   * left shows room, it spares the account query (the exact count is read under the lock next);
+   * a refusal is always read from Keycloak.
+   */
+  async function assertRoomBeforeLock(accountId: string): Promise<void> {
+    const left = countLeft.peek(accountId);
+    const cachedMax = limits.maxFor(accountId);
+    if (left !== undefined && left < (await cachedMax)) return;
+    const [{ joined, count }, max] = await Promise.all([countNow(accountId), cachedMax]);
+    if (count < max) return;
+    // a refusal is read by this request, and checked against the limit Keycloak holds now
+    if (joined) return void (await assertRoom(accountId));
+    const current = await limits.current(accountId);
+    if (count >= current) throw limitReached(accountId, count, current);
+  }
+
+  /** Account queries in flight, by account: creates arriving together share one (see countNow). */
+  const countsInFlight = new Map<string, Promise<number>>();
+
+  /**
+   * The account's count, from a query in flight when there is one: ten creates of one account
+   * arriving together make one query, not ten. A joined query only ever lets a create go on to the
+   * lock (where the exact count is read); a refusal rests on a query of the request's own.
+   */
+  async function countNow(accountId: string): Promise<{ joined: boolean; count: number }> {
+    const inFlight = countsInFlight.get(accountId);
+    if (inFlight) return { joined: true, count: await inFlight };
+    const count = directory
+      .accountClients(accountId)
+      .then((clients) => clients.length)
+      .finally(() => countsInFlight.delete(accountId));
+    countsInFlight.set(accountId, count);
+    return { joined: false, count: await count };
   }
 
   async function assertClientIdFree(clientId: string): Promise<void> {
@@ -295,30 +345,41 @@ export function createApiClientsService(gateway: ClientsGateway, options: ApiCli
         recordAttribute(changeRecord('created', accountId, clientId, actor)),
       );
       // Refusals cost Keycloak no write: a taken clientId and a full account are found before the lock.
-      await Promise.all([assertRoom(accountId), assertClientIdFree(clientId)]);
+      await Promise.all([assertRoomBeforeLock(accountId), assertClientIdFree(clientId)]);
       return locks.withLock(
         accountLockName(accountId),
         'API Clients service: held while an API client of this account is created',
         async (lease) => {
-          await assertRoom(accountId, true);
+          const used = await assertRoom(accountId, true).catch((error: unknown) => {
+            // full after all (another replica's creates): the next check reads the account
+            countLeft.delete(accountId);
+            throw error;
+          });
           lease.assertLeft(`the create of ${clientId}`);
           const { id, secret } = await federation
             .withBinding(fields.credential, undefined, () =>
               writes.create(plan, accountId, fields.roles, catalogue, lease),
             )
             .catch(async (error: unknown) => {
+              // what a failed create left is not known for sure (an unknown outcome keeps the lock)
+              countLeft.delete(accountId);
               // an identity provider made for this create alone goes again
               await federation.releaseIfUnused(issuerOf(fields.credential));
               throw error;
             });
           directory.remember(clientId, id, accountId);
+          countLeft.set(accountId, used + 1);
           return {
             ...versioned(fromClientRepresentation(plan.rep, catalogue.names, fields.roles)),
             ...(secret !== undefined ? { secret } : {}),
           };
         },
         // While other creates of the account hold the lock: once it is full, say so at once.
-        () => assertRoom(accountId),
+        // (while another replica holds it, this replica's count says nothing: read it)
+        (moment) =>
+          moment === 'turn' ? assertRoomBeforeLock(accountId) : assertRoom(accountId).then(() => {}),
+        // Creates of one account on this replica queue here: one at a time asks Keycloak for the lock.
+        { queueLocally: true },
       );
     },
 

@@ -47,6 +47,22 @@ export class LeaseExpiredError extends KeycloakUnavailableError {
   override name = 'LeaseExpiredError';
 }
 
+/**
+ * Runs while a request waits for a lock and may end the wait by throwing: every 250 ms while
+ * another holder has it in Keycloak ('keycloak'), and once when a request queued on this replica
+ * gets its turn ('turn').
+ */
+export type WhileWaiting = (moment: 'turn' | 'keycloak') => Promise<void>;
+
+export interface WithLockOptions {
+  /**
+   * Queue on this replica first: of the requests for this lock on one replica, only the first in
+   * line contends in Keycloak, the others wait here in order (within the same waitMs); each holder
+   * still takes the lock in Keycloak. A waiter's `whileWaiting` runs once when its turn comes.
+   */
+  queueLocally?: boolean;
+}
+
 export interface LockOptions {
   /** How long a holder may keep a lock. Default: derived from the Keycloak timeout (leaseFor). */
   leaseMs?: number;
@@ -100,6 +116,8 @@ export function createLocks(roles: ServiceClientRoles, options: LockOptions = {}
    * when each request waits less than a lease.
    */
   const seen = createTtlCache<string, { owner: string; since: number }>({ max: 10_000 });
+  /** Per lock name queued on this replica, the end of the last turn in line (queueLocally). */
+  const turns = new Map<string, Promise<void>>();
 
   /**
    * Deletes the lock only while it carries our token: after a takeover it is another's. Within
@@ -130,6 +148,118 @@ export function createLocks(roles: ServiceClientRoles, options: LockOptions = {}
     // Left behind: waiters take it over once they have seen it for a lease.
   }
 
+  /** Waits for the previous turn on this replica, or throws LockTimeoutError at the deadline. */
+  async function awaitTurn(roleName: string, previous: Promise<void>, deadline: number): Promise<void> {
+    const timer = new AbortController();
+    try {
+      const outcome = await Promise.race([
+        previous.then(() => 'turn' as const),
+        sleep(Math.max(0, deadline - clock()), 'timeout' as const, { signal: timer.signal }),
+      ]);
+      if (outcome === 'timeout') throw new LockTimeoutError(`${roleName} stayed locked`);
+    } finally {
+      timer.abort();
+    }
+  }
+
+  /** Takes the lock in Keycloak (waiting for another holder until the deadline), runs `work`, releases it. */
+  async function contend<T>(
+    roleName: string,
+    description: string,
+    work: (lease: Lease) => Promise<T>,
+    whileWaiting: WhileWaiting | undefined,
+    deadline: number,
+  ): Promise<T> {
+    let pause = 20;
+    let unexplainedErrors = 0;
+    let lastWaitCheck = Number.NEGATIVE_INFINITY;
+    // One token for the whole attempt: a lock found with it was made by one of our passes.
+    const owner = randomUUID();
+    /** The start of the first pass whose acquire may have made the lock (no answer, or a 5xx). */
+    let firstUnsettled: number | undefined;
+    for (;;) {
+      const passStart = clock();
+      let leaseStart = passStart;
+      let held = false;
+      try {
+        await roles.create('lock.acquire', { name: roleName, description, attributes: { owner: [owner] } });
+        held = true;
+      } catch (error) {
+        if (!isConflict(error) && !isUnavailable(error)) throw error;
+        if (!isConflict(error)) firstUnsettled ??= passStart;
+        // 409: someone holds it. A 5xx or a lost answer says nothing for sure: two creates of
+        // the same role at one instant sometimes end in a 500 for the loser on H2, and a create
+        // whose answer was lost may have made the lock ours. Look at the holder to know.
+        const holder = await roles.find('lock.inspect', roleName).catch((inspectError) => {
+          // a 5xx answer, not a timeout: a slow Keycloak must end the wait at once
+          const answered5xx = (keycloakStatus(inspectError) ?? 0) >= 500;
+          if (!answered5xx || ++unexplainedErrors > MAX_UNEXPLAINED_ERRORS) throw inspectError;
+          return 'unknown' as const;
+        });
+        if (holder === 'unknown') {
+          await sleep(pause);
+          continue;
+        }
+        const holderToken = holder?.attributes?.owner?.[0] ?? '';
+        if (holder?.id && holderToken === owner) {
+          // ours: made by this pass or an earlier one whose answer was lost; its lease counts
+          // from the earliest of them, since a waiter may have seen it from then on
+          held = true;
+          leaseStart = Math.min(passStart, firstUnsettled ?? passStart);
+        } else if (!holder?.id) {
+          // nobody holds it: a lost race that nobody won, or a failure of Keycloak itself
+          if (!isConflict(error) && ++unexplainedErrors > MAX_UNEXPLAINED_ERRORS) throw error;
+          continue;
+        } else if (seen.peek(roleName)?.owner !== holderToken) {
+          seen.set(roleName, { owner: holderToken, since: clock() });
+        } else if (clock() - (seen.peek(roleName)?.since ?? clock()) > leaseMs) {
+          // The same holder for longer than a lease, on our clock: it is gone. Remove exactly
+          // the lock we saw (by id), not a newer one.
+          await roles.deleteById('lock.expire', holder.id).catch((e) => {
+            if (!isNotFound(e)) throw e;
+          });
+          seen.delete(roleName);
+          continue;
+        }
+      }
+      if (!held) {
+        if (clock() + pause > deadline) throw new LockTimeoutError(`${roleName} stayed locked`);
+        if (whileWaiting && clock() - lastWaitCheck > 250) {
+          lastWaitCheck = clock();
+          await whileWaiting('keycloak');
+        }
+        await sleep(pause + Math.random() * pause);
+        pause = Math.min(pause * 2, 250);
+        continue;
+      }
+      let kept = false;
+      const hasLeft = () => clock() + callBudgetMs <= leaseStart + leaseMs;
+      const lease: Lease = {
+        assertLeft(what) {
+          if (!hasLeft()) {
+            throw new LeaseExpiredError(
+              `the lock ${roleName} ran out of time before ${what}; nothing was written`,
+            );
+          }
+        },
+        hasLeft,
+        now: clock,
+        async landed(sentAt) {
+          const wait = sentAt + callBudgetMs - clock();
+          if (wait > 0) await sleep(wait);
+        },
+        keep() {
+          kept = true;
+        },
+      };
+      try {
+        return await work(lease);
+      } finally {
+        if (!kept) await release(roleName, owner, leaseStart);
+      }
+    }
+  }
+
   return {
     leaseMs,
     /**
@@ -140,96 +270,32 @@ export function createLocks(roles: ServiceClientRoles, options: LockOptions = {}
       roleName: string,
       description: string,
       work: (lease: Lease) => Promise<T>,
-      whileWaiting?: () => Promise<void>,
+      whileWaiting?: WhileWaiting,
+      { queueLocally = false }: WithLockOptions = {},
     ): Promise<T> {
       const deadline = clock() + waitMs;
-      let pause = 20;
-      let unexplainedErrors = 0;
-      let lastWaitCheck = Number.NEGATIVE_INFINITY;
-      // One token for the whole attempt: a lock found with it was made by one of our passes.
-      const owner = randomUUID();
-      /** The start of the first pass whose acquire may have made the lock (no answer, or a 5xx). */
-      let firstUnsettled: number | undefined;
-      for (;;) {
-        const passStart = clock();
-        let leaseStart = passStart;
-        let held = false;
-        try {
-          await roles.create('lock.acquire', { name: roleName, description, attributes: { owner: [owner] } });
-          held = true;
-        } catch (error) {
-          if (!isConflict(error) && !isUnavailable(error)) throw error;
-          if (!isConflict(error)) firstUnsettled ??= passStart;
-          // 409: someone holds it. A 5xx or a lost answer says nothing for sure: two creates of
-          // the same role at one instant sometimes end in a 500 for the loser on H2, and a create
-          // whose answer was lost may have made the lock ours. Look at the holder to know.
-          const holder = await roles.find('lock.inspect', roleName).catch((inspectError) => {
-            // a 5xx answer, not a timeout: a slow Keycloak must end the wait at once
-            const answered5xx = (keycloakStatus(inspectError) ?? 0) >= 500;
-            if (!answered5xx || ++unexplainedErrors > MAX_UNEXPLAINED_ERRORS) throw inspectError;
-            return 'unknown' as const;
-          });
-          if (holder === 'unknown') {
-            await sleep(pause);
-            continue;
-          }
-          const holderToken = holder?.attributes?.owner?.[0] ?? '';
-          if (holder?.id && holderToken === owner) {
-            // ours: made by this pass or an earlier one whose answer was lost; its lease counts
-            // from the earliest of them, since a waiter may have seen it from then on
-            held = true;
-            leaseStart = Math.min(passStart, firstUnsettled ?? passStart);
-          } else if (!holder?.id) {
-            // nobody holds it: a lost race that nobody won, or a failure of Keycloak itself
-            if (!isConflict(error) && ++unexplainedErrors > MAX_UNEXPLAINED_ERRORS) throw error;
-            continue;
-          } else if (seen.peek(roleName)?.owner !== holderToken) {
-            seen.set(roleName, { owner: holderToken, since: clock() });
-          } else if (clock() - (seen.peek(roleName)?.since ?? clock()) > leaseMs) {
-            // The same holder for longer than a lease, on our clock: it is gone. Remove exactly
-            // the lock we saw (by id), not a newer one.
-            await roles.deleteById('lock.expire', holder.id).catch((e) => {
-              if (!isNotFound(e)) throw e;
-            });
-            seen.delete(roleName);
-            continue;
-          }
+      if (!queueLocally) return contend(roleName, description, work, whileWaiting, deadline);
+      // One request per lock name on this replica contends in Keycloak; the others wait here, in
+      // order, within the same deadline. The Keycloak lock is still taken by each holder.
+      const previous = turns.get(roleName);
+      let endTurn = () => {};
+      const turn = new Promise<void>((resolve) => {
+        endTurn = resolve;
+      });
+      // the next in line waits for the one before this one too: a waiter that gives up early
+      // does not let the next overtake the holder
+      const tail = (previous ?? Promise.resolve()).then(() => turn);
+      turns.set(roleName, tail);
+      try {
+        if (previous) {
+          await awaitTurn(roleName, previous, deadline);
+          // its turn has come after others held the lock: the account may be full by now
+          await whileWaiting?.('turn');
         }
-        if (!held) {
-          if (clock() + pause > deadline) throw new LockTimeoutError(`${roleName} stayed locked`);
-          if (whileWaiting && clock() - lastWaitCheck > 250) {
-            lastWaitCheck = clock();
-            await whileWaiting();
-          }
-          await sleep(pause + Math.random() * pause);
-          pause = Math.min(pause * 2, 250);
-          continue;
-        }
-        let kept = false;
-        const hasLeft = () => clock() + callBudgetMs <= leaseStart + leaseMs;
-        const lease: Lease = {
-          assertLeft(what) {
-            if (!hasLeft()) {
-              throw new LeaseExpiredError(
-                `the lock ${roleName} ran out of time before ${what}; nothing was written`,
-              );
-            }
-          },
-          hasLeft,
-          now: clock,
-          async landed(sentAt) {
-            const wait = sentAt + callBudgetMs - clock();
-            if (wait > 0) await sleep(wait);
-          },
-          keep() {
-            kept = true;
-          },
-        };
-        try {
-          return await work(lease);
-        } finally {
-          if (!kept) await release(roleName, owner, leaseStart);
-        }
+        return await contend(roleName, description, work, whileWaiting, deadline);
+      } finally {
+        endTurn();
+        if (turns.get(roleName) === tail) turns.delete(roleName);
       }
     },
   };
