@@ -75,36 +75,37 @@ const variants = JSON.parse(process.env.VARIANTS ?? '{"now":{}}') as Record<
 const dir = mkdtempSync(join(tmpdir(), 'cpu-'));
 const control = new LoadControl(new AbortController().signal);
 const targets: Record<string, { url: string; pid: number; stop(): Promise<void> }> = {};
-for (const [name, v] of Object.entries(variants)) {
-  if (v.dev) {
-    targets[name] = await startDev(join(dir, `${name}.log`), v.env);
-    continue;
-  }
-  targets[name] = await startService({
-    keycloakUrl,
-    logLevel: 'info',
-    logFile: join(dir, `${name}.log`),
-    inProcess: false,
-    projectRoot,
-    entry: v.dist ? join(v.dist, 'main.js') : undefined,
-    env: v.env,
-    cpuProfileDir: process.env.PROF ? join(process.env.PROF, name) : undefined,
-  });
-}
-targets.anchor = await startAnchor({ keycloakUrl, projectRoot, logFile: join(dir, 'anchor.log') });
-const token = await platformAdminTokens(keycloakUrl, control.signal).get(600_000);
-const first = Object.values(targets)[0] as { url: string };
-for (let n = 1; n <= 5; n++) {
-  await fetch(`${first.url}/v1/accounts/bench-probe/api-clients`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(probeBody(n)),
-  });
-}
-const headers = { authorization: `Bearer ${token}` };
-const rate = process.env.RATE ? Number(process.env.RATE) : undefined;
-const sums: Record<string, { cpu: number; n: number; s: number }> = {};
+// every process started so far is stopped in the finally below, also when a later one fails to start
 try {
+  for (const [name, v] of Object.entries(variants)) {
+    if (v.dev) {
+      targets[name] = await startDev(join(dir, `${name}.log`), v.env);
+      continue;
+    }
+    targets[name] = await startService({
+      keycloakUrl,
+      logLevel: 'info',
+      logFile: join(dir, `${name}.log`),
+      inProcess: false,
+      projectRoot,
+      entry: v.dist ? join(v.dist, 'main.js') : undefined,
+      env: v.env,
+      cpuProfileDir: process.env.PROF ? join(process.env.PROF, name) : undefined,
+    });
+  }
+  targets.anchor = await startAnchor({ keycloakUrl, projectRoot, logFile: join(dir, 'anchor.log') });
+  const token = await platformAdminTokens(keycloakUrl, control.signal).get(600_000);
+  const first = Object.values(targets)[0] as { url: string };
+  for (let n = 1; n <= 5; n++) {
+    await fetch(`${first.url}/v1/accounts/bench-probe/api-clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(probeBody(n)),
+    });
+  }
+  const headers = { authorization: `Bearer ${token}` };
+  const rate = process.env.RATE ? Number(process.env.RATE) : undefined;
+  const sums: Record<string, { cpu: number; n: number; s: number }> = {};
   for (const t of Object.values(targets)) await cannon(control, { url: `${t.url}${path}`, headers }, 10, 3);
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 ? Object.entries(targets).reverse() : Object.entries(targets);
