@@ -5,29 +5,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocks } from '../../src/api-clients/consistency/account-lock.js';
-import {
-  createServiceClientRoles,
-  type ServiceClientRoles,
-} from '../../src/api-clients/consistency/service-client.js';
-import { createKeycloakAdmin } from '../../src/keycloak/admin.js';
-import { createClientsGateway } from '../../src/keycloak/clients-gateway.js';
+import type { ServiceClientRoles } from '../../src/api-clients/consistency/service-client.js';
 import { clientsUrl, startTestApp, type TestApp, uniqueAccount } from '../support/app.js';
 import { scriptClient } from '../support/fixtures.js';
-import { keycloakAccountClientIds, serviceClientRole, testConfig, userToken } from '../support/keycloak.js';
-import { lockRoleExists, metricValue } from './support.js';
+import { keycloakAccountClientIds, serviceClientRole, userToken } from '../support/keycloak.js';
+import { deferred, lockRoleExists, metricValue, serviceClientRoles } from './support.js';
 
-const roles = createServiceClientRoles(
-  createClientsGateway(createKeycloakAdmin(testConfig().keycloak)),
-  testConfig().keycloak.clientId,
-);
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
+const roles = serviceClientRoles();
 
 /** The roles port, with every lock call it sees written down (a refused acquire as `… refused`). */
 function counting(): { roles: ServiceClientRoles; calls: string[] } {

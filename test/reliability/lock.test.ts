@@ -5,35 +5,22 @@
 // taken over one lease later.
 import { describe, expect, it } from 'vitest';
 import { createLocks } from '../../src/api-clients/consistency/account-lock.js';
-import {
-  createServiceClientRoles,
-  type ServiceClientRoles,
-} from '../../src/api-clients/consistency/service-client.js';
-import { createKeycloakAdmin } from '../../src/keycloak/admin.js';
-import { createClientsGateway } from '../../src/keycloak/clients-gateway.js';
+import type { ServiceClientRoles } from '../../src/api-clients/consistency/service-client.js';
 import { clientsUrl, startTestApp, uniqueAccount } from '../support/app.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { scriptClient } from '../support/fixtures.js';
+import { keycloakAccountClientIds, keycloakUrl, serviceClientRole, userToken } from '../support/keycloak.js';
 import {
-  keycloakAccountClientIds,
-  keycloakUrl,
-  serviceClientRole,
-  testConfig,
-  userToken,
-} from '../support/keycloak.js';
-import { clientExists, configVia, expectKeycloakUnavailable, lockRoleExists, paths } from './support.js';
+  clientExists,
+  configVia,
+  deferred,
+  expectKeycloakUnavailable,
+  lockRoleExists,
+  paths,
+  serviceClientRoles,
+} from './support.js';
 
-const roles = createServiceClientRoles(
-  createClientsGateway(createKeycloakAdmin(testConfig().keycloak)),
-  testConfig().keycloak.clientId,
-);
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
+const roles = serviceClientRoles();
 const ownerOf = async (name: string) => (await serviceClientRole(name))?.attributes?.owner?.[0];
 
 describe('the lock itself (two lock objects stand for two replicas)', () => {

@@ -5,11 +5,34 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
+import {
+  createServiceClientRoles,
+  type ServiceClientRoles,
+} from '../../src/api-clients/consistency/service-client.js';
 import type { AppDeps } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
+import { createKeycloakAdmin } from '../../src/keycloak/admin.js';
+import { createClientsGateway } from '../../src/keycloak/clients-gateway.js';
 import { type Answer, startTestApp, type TestApp } from '../support/app.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { keycloakClient, keycloakUrl, realm, serviceClientRole, testConfig } from '../support/keycloak.js';
+
+/** The service client's roles port on the test Keycloak: the locks' own, without an app. */
+export function serviceClientRoles(): ServiceClientRoles {
+  return createServiceClientRoles(
+    createClientsGateway(createKeycloakAdmin(testConfig().keycloak)),
+    testConfig().keycloak.clientId,
+  );
+}
+
+/** A promise and the function that resolves it: one test step waits for another. */
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
 
 export const adminBase = `/admin/realms/${realm}`;
 
